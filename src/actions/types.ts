@@ -1,0 +1,32 @@
+/**
+ * A fix is data: a check plans these, the engine orders and shows them, and only the
+ * actions layer (a real or a dry-run "system") carries them out.
+ */
+export type Action =
+  /** Make `path` a symlink whose target is `to` (written as given); anything in the way goes to the backup. */
+  | {check: string; op: 'link'; path: string; to: string; note?: string}
+  /** Move `path` to `to`. Folders merge file by file; an item present at both ends stays at `to` and the source's copy goes to the backup. */
+  | {check: string; op: 'move'; path: string; to: string; note?: string}
+  /** Create a real folder (and its parents). */
+  | {check: string; op: 'mkdir'; path: string; mode?: number; note?: string}
+  /** Set a file's mode, e.g. 0o600 for a secret. */
+  | {check: string; op: 'chmod'; path: string; mode: number; note?: string}
+  /** Replace a text file's content (created when missing). */
+  | {check: string; op: 'edit'; path: string; content: string; note?: string}
+  /** `git rm --cached` a path of the repository at `repo`; the file stays on disk. */
+  | {check: string; op: 'untrack'; path: string; repo: string; note?: string}
+
+export type ActionOp = Action['op']
+export type ActionStatus = 'planned' | 'applied' | 'failed' | 'skipped'
+
+/** An action as reported after planning or applying it (the JSON `fix.actions[]`). */
+export interface ActionReport {
+  check: string
+  op: ActionOp
+  path: string
+  to?: string
+  mode?: string
+  note?: string
+  status: ActionStatus
+  error?: string
+}

@@ -1,0 +1,9 @@
+import type {Check} from './types.js'
+
+export const nix: Check = {
+  id: 'nix',
+  title: 'TODO nix',
+  async run() {
+    return {status: 'skip', summary: 'not written yet'}
+  },
+}

@@ -1,0 +1,9 @@
+import type {Check} from './types.js'
+
+export const prompts: Check = {
+  id: 'prompts',
+  title: 'TODO prompts',
+  async run() {
+    return {status: 'skip', summary: 'not written yet'}
+  },
+}

@@ -1,0 +1,50 @@
+/** What Codex itself does, as measured on the real npm builds (SPEC: "Facts about Codex"). */
+
+/** Last npm release that replaced a linked config.toml with a regular file. */
+export const LAST_CLOBBERING_VERSION = '0.87.0'
+/** The first release that no longer loads custom prompts. */
+export const PROMPTS_REMOVED_IN = '0.117.0'
+
+/** Secrets Codex writes into CODEX_HOME: never tracked, never printed, always 0600. */
+export const SECRET_FILES = ['auth.json', '.credentials.json'] as const
+
+/** Runtime state Codex writes into CODEX_HOME, secrets first. Names are top-level entries; `*` globs one segment. */
+export const RUNTIME_STATE = [
+  ...SECRET_FILES,
+  'history.jsonl',
+  'sessions',
+  'archived_sessions',
+  'log',
+  'shell_snapshots',
+  'tmp',
+  '.tmp',
+  'version.json',
+  'internal_storage.json',
+  'models_cache.json',
+  'installation_id',
+  'session_index.jsonl',
+  'mention_usage.json',
+  'app-server-daemon',
+  'app-server-control',
+  'packages',
+  'cache',
+  '*.sqlite',
+  '*.sqlite-wal',
+  '*.sqlite-shm',
+  '*.lock',
+  'plugins/cache',
+  'skills/.system',
+] as const
+
+/** Whether a path relative to CODEX_HOME (or to the repository's codex folder) is one of `patterns`. */
+export function matchesState(rel: string, patterns: readonly string[]): boolean {
+  return patterns.some((pattern) => {
+    if (!pattern.includes('*')) return rel === pattern
+    const re = new RegExp(`^${pattern.split('*').map((s) => s.replaceAll(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`)
+    return re.test(rel)
+  })
+}
+
+export function isSecret(rel: string): boolean {
+  return (SECRET_FILES as readonly string[]).includes(rel)
+}

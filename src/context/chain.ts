@@ -1,0 +1,88 @@
+import {lstat, readlink, stat} from 'node:fs/promises'
+import path from 'node:path'
+
+/** One link of a chain: the link's path, its target as written, and that target made absolute. */
+export interface Hop {
+  path: string
+  target: string
+  resolved: string
+}
+
+export type ChainEnd =
+  | 'file' // ends at a regular file
+  | 'dir' // ends at a real folder
+  | 'missing' // the path (or a hop's target) does not exist: dangling
+  | 'loop' // a hop points back into the chain
+  | 'other' // a socket, a device…
+
+export interface Chain {
+  /** The path we started from. */
+  start: string
+  hops: Hop[]
+  /** The last path reached: the real file or folder, or the missing/looping target. */
+  final: string
+  end: ChainEnd
+}
+
+const MAX_HOPS = 40
+
+function errnoCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code
+}
+
+/**
+ * Follows a chain of symlinks one hop at a time, as Codex ≥ 0.89 does: a relative target
+ * resolves against the folder of the link that holds it. Folders along each path are
+ * resolved by the OS, so a link inside a linked folder still works.
+ */
+export async function readChain(start: string): Promise<Chain> {
+  const hops: Hop[] = []
+  const seen = new Set<string>()
+  let current = path.resolve(start)
+  for (;;) {
+    let info
+    try {
+      info = await lstat(current)
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return {start, hops, final: current, end: 'missing'}
+      if (errnoCode(error) === 'ELOOP') return {start, hops, final: current, end: 'loop'}
+      throw error
+    }
+    if (!info.isSymbolicLink()) {
+      return {start, hops, final: current, end: info.isFile() ? 'file' : info.isDirectory() ? 'dir' : 'other'}
+    }
+    if (seen.has(current) || hops.length >= MAX_HOPS) return {start, hops, final: current, end: 'loop'}
+    seen.add(current)
+    const target = await readlink(current)
+    const resolved = path.resolve(path.dirname(current), target)
+    hops.push({path: current, target, resolved})
+    current = resolved
+  }
+}
+
+/** Whether `child` is `parent` or inside it (both absolute, compared as written). */
+export function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child)
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
+}
+
+/** `stat` that answers undefined instead of throwing for a missing path. */
+export async function statOrUndefined(p: string, follow = true) {
+  try {
+    return follow ? await stat(p) : await lstat(p)
+  } catch (error) {
+    if (['ENOENT', 'ENOTDIR', 'ELOOP'].includes(errnoCode(error) ?? '')) return undefined
+    throw error
+  }
+}
+
+/** Walks up from `start` to the nearest folder holding `.git` (a folder, or a file for worktrees). */
+export async function gitRoot(start: string): Promise<string | null> {
+  let dir = path.resolve(start)
+  for (;;) {
+    if (await statOrUndefined(path.join(dir, '.git'), false)) return dir
+    const parent = path.dirname(dir)
+    if (parent === dir) return null
+    dir = parent
+  }
+}

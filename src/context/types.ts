@@ -1,0 +1,46 @@
+import type {DoctorConfig} from './config.js'
+
+export type InstallMethod = 'npm' | 'pnpm' | 'bun' | 'homebrew' | 'nix' | 'other'
+
+/** What we learned about the codex binary, once per run. */
+export interface CodexInfo {
+  /** The path we run: `--codex-bin`, or the first `codex` on PATH; null when none was found. */
+  bin: string | null
+  /** `bin` with every link resolved; the install method and the probe cache key come from it. */
+  realPath: string | null
+  /** Semver string (`0.89.0`, `0.90.0-alpha.1`) or null when it could not be read. */
+  version: string | null
+  /** First line of stdout of `codex --version`, kept for the report. */
+  rawVersion: string | null
+  /** Why `version` is null: not found, timed out, exited non-zero, garbage output. */
+  error: string | null
+  install: InstallMethod
+}
+
+export type Source = 'flag' | 'env' | 'default' | 'link-chain' | 'cwd'
+
+export interface Context {
+  /** The user's home folder (`HOME`), used to shorten paths to `~`. */
+  home: string
+  /** Absolute path of CODEX_HOME as configured, links not resolved. */
+  codexHome: string
+  codexHomeSource: Source
+  /** Root of the dotfiles git work tree; null when it could not be found. */
+  dotfiles: string | null
+  dotfilesSource: Source | null
+  /** `<dotfiles>/<codex_dir>`, the repository's codex folder; null without dotfiles. */
+  codexDir: string | null
+  config: DoctorConfig
+  /** Path of the codex-doctor.toml that was read, if any. */
+  configFile: string | null
+  minVersion: string
+  /** `false` with `--no-probe`. */
+  probe: boolean
+  /** `$XDG_STATE_HOME/codex-doctor`: journals, backups, lock. */
+  stateDir: string
+  /** `$XDG_CACHE_HOME/codex-doctor`: the write probe's cached verdicts. */
+  cacheDir: string
+  env: NodeJS.ProcessEnv
+  /** Memoised: runs `codex --version` at most once per run, shared by every check. */
+  codex(): Promise<CodexInfo>
+}

@@ -1,0 +1,50 @@
+/** Every child process goes through here (execa, imported lazily: it costs ~100 ms of start-up). */
+export interface RunResult {
+  stdout: string
+  stderr: string
+  exitCode: number | undefined
+  signal: string | undefined
+  timedOut: boolean
+  /** Set when the program could not be started at all (ENOENT, EACCES…). */
+  failedToStart: string | undefined
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv
+  cwd?: string
+  timeoutMs?: number
+  input?: string
+}
+
+export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const {execa} = await import('execa')
+  const result = await execa(file, args, {
+    env: options.env,
+    extendEnv: options.env === undefined,
+    cwd: options.cwd,
+    timeout: options.timeoutMs,
+    // a hung child is killed hard: it may ignore SIGTERM
+    killSignal: 'SIGKILL',
+    input: options.input,
+    stdin: options.input === undefined ? 'ignore' : undefined,
+    reject: false,
+    stripFinalNewline: false,
+    maxBuffer: 16 * 1024 * 1024,
+  })
+  const failedToStart = result.failed && result.exitCode === undefined && !result.timedOut && !result.isTerminated ? (result.cause as NodeJS.ErrnoException | undefined)?.code ?? result.shortMessage : undefined
+  return {
+    stdout: typeof result.stdout === 'string' ? result.stdout : '',
+    stderr: typeof result.stderr === 'string' ? result.stderr : '',
+    exitCode: result.exitCode,
+    signal: result.signal,
+    timedOut: result.timedOut,
+    failedToStart,
+  }
+}
+
+/** `git -C repo …`, with a clean environment for git's own variables. */
+export async function git(repo: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const env = {...(options.env ?? process.env)}
+  for (const key of Object.keys(env)) if (key.startsWith('GIT_') && key !== 'GIT_CONFIG_NOSYSTEM') delete env[key]
+  return run('git', ['-C', repo, ...args], {...options, env, timeoutMs: options.timeoutMs ?? 10_000})
+}

@@ -1,0 +1,197 @@
+/**
+ * Builds a throwaway HOME with a dotfiles git repository and a CODEX_HOME in any layout.
+ * Everything lives under one temp folder; `env` points HOME, CODEX_HOME, XDG_* there, so
+ * nothing a test runs can reach the real ~/.codex.
+ */
+import {execFileSync} from 'node:child_process'
+import {chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync, readFileSync, lstatSync, readdirSync, readlinkSync, existsSync, unlinkSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+export type Layout =
+  /** The target: CODEX_HOME a real folder, config.toml and prompts linked one by one, state in CODEX_HOME. */
+  | 'new'
+  /** The old way: CODEX_HOME is a link to the repository's codex folder, state inside the repository. */
+  | 'old'
+  /** A repository but nothing linked: CODEX_HOME exists, empty. */
+  | 'unlinked'
+
+export interface SandboxOptions {
+  layout?: Layout
+  /** A word put in every folder name, e.g. 'with space ü' to test quoting and non-ASCII paths. */
+  name?: string
+  /** Old-style .gitignore (`config/codex/*` with exceptions) instead of the simple one. */
+  oldGitignore?: boolean
+  /** Use relative link targets as GNU stow does. */
+  relative?: boolean
+  /** Put runtime state (auth.json, history, sessions…) where the layout keeps it. Default true. */
+  state?: boolean
+}
+
+export interface Sandbox {
+  root: string
+  home: string
+  codexHome: string
+  dotfiles: string
+  codexDir: string
+  env: NodeJS.ProcessEnv
+  /** Path inside the sandbox root. */
+  p(...parts: string[]): string
+  write(file: string, content: string, mode?: number): string
+  link(at: string, target: string): string
+  git(...args: string[]): string
+  commit(message?: string): void
+  cleanup(): void
+}
+
+export const CONFIG_TOML = 'model = "gpt-5"\napproval_policy = "on-request"\n'
+export const PROMPT = '---\ndescription: Say hello\nargument-hint: NAME\n---\nSay hello to $1.\n'
+export const AUTH = '{"OPENAI_API_KEY":"sk-test-SECRET-never-print-me"}\n'
+
+export function gitIn(repo: string, ...args: string[]): string {
+  return execFileSync('git', ['-C', repo, ...args], {
+    encoding: 'utf8',
+    env: {...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com', GIT_CONFIG_NOSYSTEM: '1', HOME: repo},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+}
+
+export function makeSandbox(options: SandboxOptions = {}): Sandbox {
+  const {layout = 'new', name = '', oldGitignore = layout === 'old', relative = false, state = true} = options
+  const root = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'codex-doctor-test-')))
+  const suffix = name ? ` ${name}` : ''
+  const home = path.join(root, `home${suffix}`)
+  const dotfiles = path.join(home, `dotfiles${suffix}`)
+  const codexDir = path.join(dotfiles, 'config', 'codex')
+  const codexHome = path.join(home, '.codex')
+  const p = (...parts: string[]) => path.join(root, ...parts)
+
+  const write = (file: string, content: string, mode = 0o644) => {
+    mkdirSync(path.dirname(file), {recursive: true})
+    writeFileSync(file, content)
+    chmodSync(file, mode)
+    return file
+  }
+  const link = (at: string, target: string) => {
+    mkdirSync(path.dirname(at), {recursive: true})
+    symlinkSync(relative && path.isAbsolute(target) ? path.relative(path.dirname(at), target) : target, at)
+    return at
+  }
+  const git = (...args: string[]) => gitIn(dotfiles, ...args)
+
+  mkdirSync(home, {recursive: true})
+  mkdirSync(dotfiles, {recursive: true})
+  execFileSync('git', ['init', '-q', '-b', 'main', dotfiles])
+  write(path.join(codexDir, 'config.example.toml'), CONFIG_TOML)
+  write(path.join(codexDir, 'config.toml'), CONFIG_TOML)
+  write(path.join(codexDir, 'prompts', 'hello.md'), PROMPT)
+  write(
+    path.join(dotfiles, '.gitignore'),
+    oldGitignore ? 'config/codex/*\n!config/codex/config.example.toml\n!config/codex/prompts\n' : 'config/codex/config.toml\n',
+  )
+  write(path.join(dotfiles, 'README.md'), '# dotfiles\n')
+
+  const stateRoot = layout === 'old' ? codexDir : codexHome
+  if (layout === 'old') {
+    link(codexHome, codexDir)
+  } else {
+    mkdirSync(codexHome, {recursive: true})
+    if (layout === 'new') {
+      link(path.join(codexHome, 'config.toml'), path.join(codexDir, 'config.toml'))
+      link(path.join(codexHome, 'prompts'), path.join(codexDir, 'prompts'))
+    }
+  }
+  if (state) {
+    write(path.join(stateRoot, 'auth.json'), AUTH, 0o600)
+    write(path.join(stateRoot, 'history.jsonl'), '{"ts":1,"text":"hello"}\n', 0o600)
+    write(path.join(stateRoot, 'sessions', '2026', '01', '02', 'rollout-1.jsonl'), '{"id":1}\n')
+    write(path.join(stateRoot, 'log', 'codex-tui.log'), 'log line\n')
+    write(path.join(stateRoot, 'version.json'), '{"latest_version":"0.89.0"}\n')
+  }
+
+  const sandbox: Sandbox = {
+    root,
+    home,
+    codexHome,
+    dotfiles,
+    codexDir,
+    env: sandboxEnv(root, home, codexHome),
+    p,
+    write,
+    link,
+    git,
+    commit(message = 'dotfiles') {
+      git('add', '-A')
+      git('commit', '-q', '--allow-empty', '-m', message)
+    },
+    cleanup() {
+      rmSync(root, {recursive: true, force: true})
+    },
+  }
+  sandbox.commit('initial')
+  return sandbox
+}
+
+/** An environment that keeps every tool inside the sandbox. */
+export function sandboxEnv(root: string, home: string, codexHome: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const key of ['PATH', 'LANG', 'LC_ALL', 'TMPDIR', 'SYSTEMROOT']) if (process.env[key]) env[key] = process.env[key]
+  return {
+    ...env,
+    HOME: home,
+    CODEX_HOME: codexHome,
+    XDG_STATE_HOME: path.join(root, 'state'),
+    XDG_CACHE_HOME: path.join(root, 'cache'),
+    XDG_CONFIG_HOME: path.join(root, 'xdg-config'),
+    GIT_CONFIG_NOSYSTEM: '1',
+    NO_COLOR: '1',
+  }
+}
+
+// ---- mutators: each turns a healthy sandbox into one of the broken states users hit ----
+
+/** What Codex 0.87 does: the link replaced by a regular 0600 file (here with a local change). */
+export function clobberConfig(s: Sandbox, content = CONFIG_TOML + 'model_reasoning_effort = "high"\n'): void {
+  const at = path.join(s.codexHome, 'config.toml')
+  unlinkSync(at)
+  s.write(at, content, 0o600)
+}
+
+/** home-manager style: ~/.codex/config.toml → home-files/.codex/config.toml → hm-out → repo (three hops). */
+export function homeManagerChain(s: Sandbox, entry = 'config.toml'): string[] {
+  const at = path.join(s.codexHome, entry)
+  const hmFiles = s.p('nix', 'store', 'abc-home-manager-files', '.codex', entry)
+  const hmOut = s.p('nix', 'store', 'def-hm_out-of-store', entry)
+  rmSync(at, {force: true, recursive: false})
+  mkdirSync(path.dirname(hmFiles), {recursive: true})
+  mkdirSync(path.dirname(hmOut), {recursive: true})
+  symlinkSync(path.join(s.codexDir, entry), hmOut)
+  symlinkSync(hmOut, hmFiles)
+  symlinkSync(hmFiles, at)
+  return [at, hmFiles, hmOut]
+}
+
+export function replaceWithLink(s: Sandbox, at: string, target: string): void {
+  rmSync(at, {force: true, recursive: true})
+  symlinkSync(target, at)
+}
+
+/** Lists every path under `dir` with type, mode, link target and content: a fingerprint for "unchanged". */
+export function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const full = path.join(d, name)
+      const rel = path.relative(dir, full)
+      const st = lstatSync(full)
+      const mode = (st.mode & 0o7777).toString(8)
+      if (st.isSymbolicLink()) out[rel] = `link -> ${readlinkSync(full)}`
+      else if (st.isDirectory()) {
+        out[rel] = `dir ${mode}`
+        walk(full)
+      } else out[rel] = `file ${mode} ${st.mtimeMs} ${readFileSync(full).toString('base64')}`
+    }
+  }
+  if (existsSync(dir)) walk(dir)
+  return out
+}
