@@ -5,13 +5,12 @@ export const LAST_CLOBBERING_VERSION = '0.87.0'
 /** The first release that no longer loads custom prompts. */
 export const PROMPTS_REMOVED_IN = '0.117.0'
 
-/** Secrets Codex writes into CODEX_HOME: never tracked, never printed, always 0600. */
-export const SECRET_FILES = ['auth.json', '.credentials.json'] as const
+/** Secrets Codex writes into CODEX_HOME (history holds every prompt typed): never tracked, never printed, always 0600. */
+export const SECRET_FILES = ['auth.json', '.credentials.json', 'history.jsonl'] as const
 
 /** Runtime state Codex writes into CODEX_HOME, secrets first. Names are top-level entries; `*` globs one segment. */
 export const RUNTIME_STATE = [
   ...SECRET_FILES,
-  'history.jsonl',
   'sessions',
   'archived_sessions',
   'log',
