@@ -24,10 +24,10 @@ Exit codes: 0 no failure (warnings allowed unless --strict), 1 a check failed or
   static override usage = ['[CHECK_ID...] [FLAGS]']
 
   static override examples = [
-    {description: 'After `just switch`:', command: 'codex-doctor'},
-    {description: 'Only the links and the secrets, as JSON for CI:', command: 'codex-doctor links secrets --json'},
-    {description: 'See what --fix would do, then do it:', command: 'codex-doctor --fix --dry-run && codex-doctor --fix'},
-    {description: 'Undo the last fix run:', command: 'codex-doctor undo'},
+    {description: 'After `just switch`:', command: '<%= config.bin %>'},
+    {description: 'Only the links and the secrets, as JSON for CI:', command: '<%= config.bin %> links secrets --json'},
+    {description: 'See what --fix would do, then do it:', command: '<%= config.bin %> --fix --dry-run && <%= config.bin %> --fix'},
+    {description: 'Undo the last fix run:', command: '<%= config.bin %> undo'},
   ]
 
   static override strict = false
