@@ -1,0 +1,89 @@
+import {mkdirSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {afterEach, describe, expect, it} from 'vitest'
+
+import {CHECK_IDS} from '../../src/checks/index.js'
+import {resolveContext} from '../../src/context/resolve.js'
+import {UsageError} from '../../src/errors.js'
+import {CODEX} from '../codex-bins.js'
+import {homeManagerChain, makeSandbox, type Sandbox} from '../sandbox.js'
+
+let sandboxes: Sandbox[] = []
+const sandbox = (...args: Parameters<typeof makeSandbox>) => {
+  const s = makeSandbox(...args)
+  sandboxes.push(s)
+  return s
+}
+afterEach(() => {
+  for (const s of sandboxes) s.cleanup()
+  sandboxes = []
+})
+
+const resolve = (s: Sandbox, extra: Partial<Parameters<typeof resolveContext>[0]> = {}) =>
+  resolveContext({env: s.env, cwd: s.root, checkIds: CHECK_IDS, ...extra})
+
+describe('resolving the context', () => {
+  it('finds the dotfiles through the config.toml link (new layout)', async () => {
+    const s = sandbox()
+    const ctx = await resolve(s)
+    expect(ctx).toMatchObject({codexHome: s.codexHome, codexHomeSource: 'env', dotfiles: s.dotfiles, dotfilesSource: 'link-chain', codexDir: s.codexDir, minVersion: '0.88.0'})
+    expect(ctx.stateDir).toBe(path.join(s.root, 'state', 'codex-doctor'))
+    expect(ctx.cacheDir).toBe(path.join(s.root, 'cache', 'codex-doctor'))
+  })
+
+  it('finds them through CODEX_HOME itself in the old layout', async () => {
+    const s = sandbox({layout: 'old'})
+    expect(await resolve(s)).toMatchObject({dotfiles: s.dotfiles, dotfilesSource: 'link-chain'})
+  })
+
+  it('finds them through a three-hop home-manager chain and stow-style relative links', async () => {
+    const hm = sandbox()
+    homeManagerChain(hm)
+    expect((await resolve(hm)).dotfiles).toBe(hm.dotfiles)
+    const stow = sandbox({relative: true, name: 'with space ü'})
+    expect((await resolve(stow)).dotfiles).toBe(stow.dotfiles)
+  })
+
+  it('falls back to the current work tree when it holds the codex folder', async () => {
+    const s = sandbox({layout: 'unlinked'})
+    expect(await resolve(s, {cwd: path.join(s.dotfiles, 'config')})).toMatchObject({dotfiles: s.dotfiles, dotfilesSource: 'cwd'})
+    expect(await resolve(s)).toMatchObject({dotfiles: null, dotfilesSource: null, codexDir: null})
+  })
+
+  it('prefers --dotfiles, then $DOTFILES; --codex-home over $CODEX_HOME; ~ expands', async () => {
+    const s = sandbox()
+    const other = path.join(s.home, 'other')
+    mkdirSync(other)
+    expect(await resolve(s, {dotfiles: '~/other'})).toMatchObject({dotfiles: other, dotfilesSource: 'flag'})
+    expect(await resolve(s, {env: {...s.env, DOTFILES: other}})).toMatchObject({dotfiles: other, dotfilesSource: 'env'})
+    expect(await resolve(s, {codexHome: '~/elsewhere'})).toMatchObject({codexHome: path.join(s.home, 'elsewhere'), codexHomeSource: 'flag'})
+    const {CODEX_HOME: _, ...noCodexHome} = s.env
+    expect(await resolve(s, {env: noCodexHome})).toMatchObject({codexHome: path.join(s.home, '.codex'), codexHomeSource: 'default'})
+  })
+
+  it('reads codex-doctor.toml at the dotfiles root', async () => {
+    const s = sandbox()
+    writeFileSync(path.join(s.dotfiles, 'codex-doctor.toml'), 'min_version = "0.100.0"\nlinks = ["config.toml", "prompts", "skills"]\n')
+    const ctx = await resolve(s)
+    expect(ctx.minVersion).toBe('0.100.0')
+    expect(ctx.config.links).toEqual(['config.toml', 'prompts', 'skills'])
+    expect(ctx.configFile).toBe(path.join(s.dotfiles, 'codex-doctor.toml'))
+    expect((await resolve(s, {minVersion: '0.90.0'})).minVersion).toBe('0.90.0')
+  })
+
+  it('rejects a bad codex-doctor.toml, a bad --min-version and a --dotfiles that is not a folder', async () => {
+    const s = sandbox()
+    writeFileSync(path.join(s.dotfiles, 'codex-doctor.toml'), 'links = ["config.toml"]\nlnks = []\n')
+    await expect(resolve(s)).rejects.toThrow(new UsageError(`${path.join(s.dotfiles, 'codex-doctor.toml')}:2: unknown key "lnks" (known: min_version, codex_dir, links, skip, extra_state)`))
+    await expect(resolve(s, {minVersion: 'latest'})).rejects.toThrow(UsageError)
+    await expect(resolve(s, {dotfiles: path.join(s.home, 'nope')})).rejects.toThrow(/is not a folder/)
+  })
+
+  it('runs codex --version once, however many checks ask', async () => {
+    const s = sandbox()
+    const ctx = await resolve(s, {codexBin: CODEX.v089})
+    const [a, b] = await Promise.all([ctx.codex(), ctx.codex()])
+    expect(a).toBe(b)
+    expect(a).toMatchObject({version: '0.89.0', install: 'npm', error: null})
+  })
+})
