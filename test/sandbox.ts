@@ -195,3 +195,56 @@ export function snapshot(dir: string): Record<string, string> {
   if (existsSync(dir)) walk(dir)
   return out
 }
+
+/** The plan's Nix and Ansible files (step 2 and 3), before or after the change. */
+export const NIX_OLD = `{ config, dotfiles, ... }:
+{
+  home.file.".codex".source = config.lib.file.mkOutOfStoreSymlink "\${dotfiles}/config/codex";
+}
+`
+export const NIX_NEW = `{ config, dotfiles, ... }:
+{
+  home.file = {
+    ".codex/config.toml".source =
+      config.lib.file.mkOutOfStoreSymlink "\${dotfiles}/config/codex/config.toml";
+    ".codex/prompts".source =
+      config.lib.file.mkOutOfStoreSymlink "\${dotfiles}/config/codex/prompts";
+  };
+}
+`
+export const ANSIBLE_OLD = `- name: codex folder is symlinked
+  file:
+    state: link
+    dest: "{{ home_dir }}/.codex"
+    src: "{{ dotfiles_dir }}/config/codex"
+`
+export const ANSIBLE_NEW = `- name: Ensure ~/.codex directory exists
+  file:
+    state: directory
+    path: "{{ home_dir }}/.codex"
+    mode: '0755'
+
+- name: codex config.toml is symlinked
+  file:
+    state: link
+    dest: "{{ home_dir }}/.codex/config.toml"
+    src: "{{ dotfiles_dir }}/config/codex/config.toml"
+
+- name: codex prompts are symlinked
+  file:
+    state: link
+    dest: "{{ home_dir }}/.codex/prompts"
+    src: "{{ dotfiles_dir }}/config/codex/prompts"
+`
+
+/** Adds nix/home/shared/default.nix and ansible/all_config.yml in the old or new style, committed. */
+export function addProvisioning(s: Sandbox, style: 'old' | 'new'): void {
+  s.write(path.join(s.dotfiles, 'nix', 'home', 'shared', 'default.nix'), style === 'old' ? NIX_OLD : NIX_NEW)
+  s.write(path.join(s.dotfiles, 'ansible', 'all_config.yml'), style === 'old' ? ANSIBLE_OLD : ANSIBLE_NEW)
+  s.commit(`provisioning (${style})`)
+}
+
+/** A valid skill in the repository's codex folder: skills/<name>/SKILL.md. */
+export function addSkill(s: Sandbox, name = 'greeter', frontMatter = `name: ${name}\ndescription: Greets people by name`): string {
+  return s.write(path.join(s.codexDir, 'skills', name, 'SKILL.md'), `---\n${frontMatter}\n---\n\nGreet the user.\n`)
+}
