@@ -42,9 +42,12 @@ export async function run(file: string, args: readonly string[], options: RunOpt
   }
 }
 
-/** `git -C repo …`, with a clean environment for git's own variables. */
+/** Variables that would point git at another repository than `repo` (set, e.g., when we run inside a git hook). */
+const GIT_LOCATORS = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_NAMESPACE', 'GIT_PREFIX']
+
+/** `git -C repo …`, never redirected to another repository by the environment. */
 export async function git(repo: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const env = {...(options.env ?? process.env)}
-  for (const key of Object.keys(env)) if (key.startsWith('GIT_') && key !== 'GIT_CONFIG_NOSYSTEM') delete env[key]
+  for (const key of GIT_LOCATORS) delete env[key]
   return run('git', ['-C', repo, ...args], {...options, env, timeoutMs: options.timeoutMs ?? 10_000})
 }
