@@ -248,3 +248,20 @@ export function addProvisioning(s: Sandbox, style: 'old' | 'new'): void {
 export function addSkill(s: Sandbox, name = 'greeter', frontMatter = `name: ${name}\ndescription: Greets people by name`): string {
   return s.write(path.join(s.codexDir, 'skills', name, 'SKILL.md'), `---\n${frontMatter}\n---\n\nGreet the user.\n`)
 }
+
+/** A link loop at CODEX_HOME/<entry>: entry → <entry>.loop → entry (Codex fails with "Symbolic link loop"). */
+export function loopLink(s: Sandbox, entry = 'config.toml'): string[] {
+  const at = path.join(s.codexHome, entry)
+  const other = path.join(s.codexHome, `${entry}.loop`)
+  rmSync(at, {force: true, recursive: true})
+  symlinkSync(other, at)
+  symlinkSync(at, other)
+  return [at, other]
+}
+
+/** CODEX_HOME/<entry> as a link to a path that does not exist. */
+export function danglingLink(s: Sandbox, entry = 'config.toml'): string {
+  const at = path.join(s.codexHome, entry)
+  replaceWithLink(s, at, s.p('nowhere', entry))
+  return at
+}
