@@ -14,15 +14,19 @@ export interface RunOptions {
   cwd?: string
   timeoutMs?: number
   input?: string
+  /** On timeout, kill the child's whole process group: a launcher (npm's codex.js) leaves its real binary holding our pipes otherwise. */
+  killTree?: boolean
 }
 
 export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const {execa} = await import('execa')
-  const result = await execa(file, args, {
+  const subprocess = execa(file, args, {
     env: options.env,
     extendEnv: options.env === undefined,
     cwd: options.cwd,
-    timeout: options.timeoutMs,
+    timeout: options.killTree ? undefined : options.timeoutMs,
+    // its own process group, so that a timeout can kill it with every child it started
+    detached: options.killTree ?? false,
     // a hung child is killed hard: it may ignore SIGTERM
     killSignal: 'SIGKILL',
     input: options.input,
@@ -31,13 +35,27 @@ export async function run(file: string, args: readonly string[], options: RunOpt
     stripFinalNewline: false,
     maxBuffer: 16 * 1024 * 1024,
   })
-  const failedToStart = result.failed && result.exitCode === undefined && !result.timedOut && !result.isTerminated ? (result.cause as NodeJS.ErrnoException | undefined)?.code ?? result.shortMessage : undefined
+  let treeTimedOut = false
+  const timer =
+    options.killTree && options.timeoutMs !== undefined
+      ? setTimeout(() => {
+          treeTimedOut = true
+          try {
+            if (subprocess.pid !== undefined) process.kill(-subprocess.pid, 'SIGKILL')
+          } catch {
+            subprocess.kill('SIGKILL')
+          }
+        }, options.timeoutMs)
+      : undefined
+  const result = await subprocess.finally(() => clearTimeout(timer))
+  const timedOut = result.timedOut || treeTimedOut
+  const failedToStart = result.failed && result.exitCode === undefined && !timedOut && !result.isTerminated ? (result.cause as NodeJS.ErrnoException | undefined)?.code ?? result.shortMessage : undefined
   return {
     stdout: typeof result.stdout === 'string' ? result.stdout : '',
     stderr: typeof result.stderr === 'string' ? result.stderr : '',
     exitCode: result.exitCode,
     signal: result.signal,
-    timedOut: result.timedOut,
+    timedOut,
     failedToStart,
   }
 }
