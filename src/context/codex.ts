@@ -1,21 +1,34 @@
 import {constants} from 'node:fs'
-import {access, realpath} from 'node:fs/promises'
+import {access, mkdtemp, open, realpath, rm, stat} from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 import semver from 'semver'
 
-import {run} from '../process.js'
+import {run, type RunOptions, type RunResult} from '../process.js'
 import type {CodexInfo, InstallMethod} from './types.js'
 
+/** Below the check's 10 s, so a hung binary is reported with its reason, not as a generic timeout. */
 export const VERSION_TIMEOUT_MS = 5000
 
-/** The first executable `name` on PATH, as a shell would find it. */
+/** How `codex` was installed, in the words of the report. */
+export const INSTALL_NAMES: Record<InstallMethod, string> = {
+  npm: 'npm',
+  pnpm: 'pnpm',
+  bun: 'bun',
+  homebrew: 'Homebrew',
+  nix: 'Nix',
+  other: 'unknown install',
+}
+
+/** The first executable file `name` on PATH, as a shell would find it. */
 export async function findOnPath(name: string, envPath: string | undefined): Promise<string | null> {
   for (const dir of (envPath ?? '').split(path.delimiter)) {
     if (!dir) continue
     const candidate = path.join(dir, name)
     try {
       await access(candidate, constants.X_OK)
-      return candidate
+      // a folder named `codex` is executable too, but a shell would not run it
+      if ((await stat(candidate)).isFile()) return candidate
     } catch {
       // not here; keep looking
     }
@@ -25,19 +38,27 @@ export async function findOnPath(name: string, envPath: string | undefined): Pro
 
 /** `codex-cli 0.89.0` (or `codex-cli 0.90.0-alpha.1`) → `0.89.0`; anything else → null. */
 export function parseVersion(stdout: string): string | null {
-  const match = /^codex-cli\s+(\S+)\s*$/m.exec(stdout.trim())
+  const match = /^codex-cli\s+v?(\S+)\s*$/m.exec(stdout.trim())
   if (!match?.[1]) return null
   return semver.valid(match[1])
 }
 
-/** How Codex was installed, from the real path of its binary. */
+/** A global package folder of a Node package manager ends in `node_modules/@openai/codex` (or an alias of it). */
+const NPM_PACKAGE = /\/node_modules\/(@openai\/codex(-[\w-]+)?|codex[\w.-]*)\/(bin|vendor|node_modules)\//
+
+/**
+ * How Codex was installed, from the real path of its binary (or of npm's `codex.js` launcher).
+ * Order matters: Homebrew's and Nix's own node put npm packages under their prefixes, and bun's
+ * and pnpm's global folders hold a `node_modules/@openai/codex` too.
+ */
 export function installMethod(realPath: string): InstallMethod {
   const p = realPath.replaceAll('\\', '/')
   if (p.startsWith('/nix/store/')) return 'nix'
-  if (/\/(Cellar|Caskroom)\//.test(p) || p.startsWith('/opt/homebrew/') || p.startsWith('/home/linuxbrew/.linuxbrew/')) return 'homebrew'
   if (p.includes('/.bun/install/global/') || p.includes('/.bun/bin/')) return 'bun'
-  if (/\/pnpm\/(global\/)?\d*\/?\.pnpm\//.test(p) || /\/pnpm(\/global)?\//.test(p) || p.includes('/.pnpm/')) return 'pnpm'
-  if (p.includes('/node_modules/@openai/codex') || /\/node_modules\/[^/]+\/(bin\/codex\.js|vendor\/)/.test(p)) return 'npm'
+  // pnpm's content-addressed store: …/pnpm/global/5/.pnpm/@openai+codex@0.89.0/node_modules/@openai/codex/…
+  if (p.includes('/.pnpm/') || /\/pnpm\/global\/\d+\//.test(p)) return 'pnpm'
+  if (NPM_PACKAGE.test(p)) return 'npm'
+  if (/\/(Cellar|Caskroom)\//.test(p) || p.startsWith('/opt/homebrew/') || p.startsWith('/home/linuxbrew/.linuxbrew/')) return 'homebrew'
   return 'other'
 }
 
@@ -59,8 +80,81 @@ export function upgradeCommand(method: InstallMethod): string {
   }
 }
 
+/** The command that installs Codex when there is none. */
+export const INSTALL_COMMAND = 'npm install -g @openai/codex@latest'
+
+/** Whether a file is a Node script (`.js`, or a `node` shebang): npm's launcher is one. */
+async function isNodeScript(file: string): Promise<boolean> {
+  if (/\.[cm]?js$/.test(file)) return true
+  let handle
+  try {
+    handle = await open(file, 'r')
+    const {buffer, bytesRead} = await handle.read(Buffer.alloc(128), 0, 128, 0)
+    return /^#!.*\bnode\b/.test(buffer.subarray(0, bytesRead).toString('utf8').split('\n')[0] ?? '')
+  } catch {
+    return false
+  } finally {
+    await handle?.close()
+  }
+}
+
+/**
+ * How to start `bin`: itself, or through this Node when it is a Node script that lost its
+ * executable bit (npm leaves some releases' `codex.js` at 0644).
+ */
+export async function codexCommand(bin: string): Promise<{file: string; args: string[]}> {
+  try {
+    await access(bin, constants.X_OK)
+    return {file: bin, args: []}
+  } catch {
+    return (await isNodeScript(bin)) ? {file: process.execPath, args: [bin]} : {file: bin, args: []}
+  }
+}
+
+/** Runs the codex binary; a timeout kills it together with the native binary a launcher started. */
+export async function runCodex(bin: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
+  const command = await codexCommand(bin)
+  return run(command.file, [...command.args, ...args], {...options, killTree: true})
+}
+
+/** The first line of a program's output, cut to fit in a one-line summary. */
+export function firstLine(text: string, max = 80): string {
+  const line = text.trim().split('\n')[0]?.trim() ?? ''
+  return line.length > max ? line.slice(0, max - 1) + '…' : line
+}
+
+/** The system temp folder as the user's environment names it (tests point it elsewhere). */
+export function tempBase(env: NodeJS.ProcessEnv): string {
+  return env.TMPDIR && path.isAbsolute(env.TMPDIR) ? env.TMPDIR : os.tmpdir()
+}
+
+/**
+ * Runs `fn` with an empty CODEX_HOME in the temp folder, removed afterwards: any Codex run writes
+ * helper links into CODEX_HOME/tmp, and a run without --fix must not write into the user's.
+ */
+export async function withThrowawayCodexHome<T>(env: NodeJS.ProcessEnv, fn: (env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
+  let dir: string | undefined
+  try {
+    dir = await mkdtemp(path.join(tempBase(env), 'codex-doctor-version-'))
+  } catch {
+    // no usable temp folder: asking the version matters more than Codex's helper links
+    return fn(env)
+  }
+  try {
+    return await fn({...env, CODEX_HOME: dir})
+  } finally {
+    await rm(dir, {recursive: true, force: true})
+  }
+}
+
+export interface InspectOptions {
+  /** Default VERSION_TIMEOUT_MS; tests lower it. */
+  timeoutMs?: number
+}
+
 /** Finds the binary and asks its version, once; never throws. */
-export async function inspectCodex(codexBin: string | undefined, env: NodeJS.ProcessEnv): Promise<CodexInfo> {
+export async function inspectCodex(codexBin: string | undefined, env: NodeJS.ProcessEnv, options: InspectOptions = {}): Promise<CodexInfo> {
+  const timeoutMs = options.timeoutMs ?? VERSION_TIMEOUT_MS
   const none = {realPath: null, version: null, rawVersion: null, install: 'other' as InstallMethod}
   const bin = codexBin ? path.resolve(codexBin) : await findOnPath('codex', env.PATH)
   if (!bin) return {...none, bin: null, error: 'no `codex` on PATH'}
@@ -71,14 +165,23 @@ export async function inspectCodex(codexBin: string | undefined, env: NodeJS.Pro
     return {...none, bin, error: `${bin} does not exist`}
   }
   const install = installMethod(real)
-  const result = await run(bin, ['--version'], {env, timeoutMs: VERSION_TIMEOUT_MS})
-  const rawVersion = result.stdout.trim().split('\n')[0]?.slice(0, 200) ?? ''
-  if (result.timedOut) return {bin, realPath: real, version: null, rawVersion: null, install, error: `\`codex --version\` did not answer within ${VERSION_TIMEOUT_MS / 1000} s`}
-  if (result.failedToStart) return {bin, realPath: real, version: null, rawVersion: null, install, error: `cannot run ${bin}: ${result.failedToStart}`}
-  const version = parseVersion(result.stdout)
-  if (result.exitCode !== 0) {
-    return {bin, realPath: real, version: null, rawVersion, install, error: `\`codex --version\` exited with code ${result.exitCode ?? result.signal}`}
+  const failed = (error: string, rawVersion: string | null = null): CodexInfo => ({bin, realPath: real, version: null, rawVersion, install, error})
+  let result: RunResult
+  try {
+    result = await withThrowawayCodexHome(env, (versionEnv) => runCodex(bin, ['--version'], {env: versionEnv, timeoutMs}))
+  } catch (error) {
+    return failed(`cannot run ${bin}: ${error instanceof Error ? firstLine(error.message) : String(error)}`)
   }
-  if (!version) return {bin, realPath: real, version: null, rawVersion, install, error: `unexpected output from \`codex --version\`: ${JSON.stringify(rawVersion)}`}
+  if (result.timedOut) return failed(`\`codex --version\` did not answer within ${timeoutMs / 1000} s`)
+  if (result.failedToStart) return failed(`cannot run ${bin}: ${result.failedToStart}`)
+  const rawVersion = firstLine(result.stdout, 200)
+  if (result.exitCode !== 0) {
+    const said = firstLine(result.stderr) || firstLine(result.stdout)
+    return failed(`\`codex --version\` exited with ${result.exitCode === undefined ? `signal ${result.signal}` : `code ${result.exitCode}`}${said ? `: ${said}` : ''}`, rawVersion || null)
+  }
+  const version = parseVersion(result.stdout)
+  if (!version) {
+    return failed(rawVersion ? `unexpected output from \`codex --version\`: ${JSON.stringify(firstLine(result.stdout))}` : '`codex --version` printed nothing', rawVersion || null)
+  }
   return {bin, realPath: real, version, rawVersion, install, error: null}
 }
