@@ -1,9 +1,174 @@
-import type {Check} from './types.js'
+import {lstat, mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import {LAST_CLOBBERING_VERSION} from '../codex-facts.js'
+import {firstLine, runCodex, tempBase, upgradeCommand} from '../context/codex.js'
+import type {CodexInfo, Context} from '../context/types.js'
+import type {RunResult} from '../process.js'
+import {type BinaryKey, lookup, readCache, remember, writeCache} from './probe-cache.js'
+import type {Check, Outcome} from './types.js'
+
+/** The MCP server the probe adds and removes: a config write that needs no network and no login. */
+export const PROBE_SERVER = 'codex-doctor-probe'
+export const PROBE_CONTENT = '# codex-doctor write probe: a throwaway file\n'
+/** Limits for the two Codex runs, within the check's 30 s. */
+export const ADD_TIMEOUT_MS = 15_000
+export const REMOVE_TIMEOUT_MS = 5_000
+
+export type EntryKind = 'link' | 'file' | 'missing' | 'other'
+
+/** What the disk and Codex showed after `codex mcp add`. */
+export interface ProbeObservation {
+  add: Pick<RunResult, 'exitCode' | 'signal' | 'stderr' | 'stdout' | 'timedOut' | 'failedToStart'>
+  /** `CODEX_HOME/config.toml`, the chain's first link. */
+  first: EntryKind
+  /** The chain's second link. */
+  second: EntryKind
+  /** Whether the chain's final file now names the probe server. */
+  targetWritten: boolean
+}
+
+/** Codex's stderr minus its harmless warning about a CODEX_HOME under the temp folder. */
+export function meaningfulStderr(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => line.trim() && !/Refusing to create helper binaries/.test(line))
+    .join('\n')
+}
+
+/** What a clobbering Codex needs, fresh or cached. */
+function upgradeRemediation(upgrade: string) {
+  return {text: `Upgrade Codex: versions ≤ ${LAST_CLOBBERING_VERSION} replace a linked config.toml with a regular file.`, commands: [upgrade]}
+}
+
+/** The verdict of one probe: pure, from what was observed. */
+export function probeVerdict(o: ProbeObservation, upgrade: string): Outcome {
+  const add = `\`codex mcp add ${PROBE_SERVER}\``
+  if (o.add.timedOut) return {status: 'error', summary: `${add} did not finish within ${ADD_TIMEOUT_MS / 1000} s`}
+  if (o.add.failedToStart) return {status: 'error', summary: `cannot run codex: ${o.add.failedToStart}`}
+  if (o.add.exitCode !== 0) {
+    const said = firstLine(meaningfulStderr(o.add.stderr)) || firstLine(o.add.stdout)
+    const how = o.add.exitCode === undefined ? `signal ${o.add.signal}` : `code ${o.add.exitCode}`
+    return {status: 'error', summary: `${add} exited with ${how}${said ? `: ${said}` : ''}`}
+  }
+  const remediation = upgradeRemediation(upgrade)
+  if (o.first === 'file') {
+    return {status: 'fail', summary: 'this Codex replaces a linked config.toml with a regular file: upgrade', remediation}
+  }
+  if (o.second === 'file') {
+    return {status: 'fail', summary: 'this Codex follows one link but replaces the next link of the chain with a regular file: upgrade', remediation}
+  }
+  if (o.first === 'link' && o.second === 'link' && o.targetWritten) {
+    return {status: 'pass', summary: 'this Codex follows link chains and writes the target'}
+  }
+  return {status: 'error', summary: `${add} succeeded but its write did not reach the chain's target (first link: ${o.first}, second: ${o.second})`}
+}
+
+async function entryKind(p: string): Promise<EntryKind> {
+  try {
+    const info = await lstat(p)
+    return info.isSymbolicLink() ? 'link' : info.isFile() ? 'file' : 'other'
+  } catch {
+    return 'missing'
+  }
+}
+
+/**
+ * The experiment: a throwaway CODEX_HOME whose config.toml is a two-hop chain
+ * (absolute, then relative) to a real file; one config write; then a look at the disk.
+ */
+export async function probe(bin: string, env: NodeJS.ProcessEnv): Promise<ProbeObservation & {undone: boolean}> {
+  const root = await realpath(await mkdtemp(path.join(tempBase(env), 'codex-doctor-probe-')))
+  try {
+    const codexHome = path.join(root, 'codex-home')
+    const home = path.join(root, 'home')
+    const first = path.join(codexHome, 'config.toml')
+    const second = path.join(root, 'links', 'config.toml')
+    const target = path.join(root, 'dotfiles', 'config.toml')
+    for (const dir of [codexHome, home, path.dirname(second), path.dirname(target)]) await mkdir(dir, {recursive: true})
+    await writeFile(target, PROBE_CONTENT)
+    await symlink(path.relative(path.dirname(second), target), second)
+    await symlink(second, first)
+
+    // every folder Codex could write to lives in the throwaway folder: never the user's HOME or CODEX_HOME
+    const codexEnv: NodeJS.ProcessEnv = {
+      ...env,
+      HOME: home,
+      CODEX_HOME: codexHome,
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      XDG_CACHE_HOME: path.join(home, '.cache'),
+      XDG_STATE_HOME: path.join(home, '.local', 'state'),
+      XDG_DATA_HOME: path.join(home, '.local', 'share'),
+    }
+    delete codexEnv.CODEX_SQLITE_HOME
+
+    const add = await runCodex(bin, ['mcp', 'add', PROBE_SERVER, '--', '/bin/true'], {env: codexEnv, cwd: root, timeoutMs: ADD_TIMEOUT_MS})
+    const observed = {
+      add,
+      first: await entryKind(first),
+      second: await entryKind(second),
+      targetWritten: (await readFile(target, 'utf8').catch(() => '')).includes(PROBE_SERVER),
+    }
+    let undone = false
+    if (add.exitCode === 0) {
+      const remove = await runCodex(bin, ['mcp', 'remove', PROBE_SERVER], {env: codexEnv, cwd: root, timeoutMs: REMOVE_TIMEOUT_MS})
+      undone = remove.exitCode === 0 && (await entryKind(first)) === 'link' && (await readFile(target, 'utf8').catch(() => '')) === PROBE_CONTENT
+    }
+    return {...observed, undone}
+  } finally {
+    await rm(root, {recursive: true, force: true})
+  }
+}
+
+/** The cache key of a binary; null when its file cannot be read (the verdict is then not cached). */
+async function keyOf(info: CodexInfo): Promise<BinaryKey | null> {
+  if (!info.realPath || !info.version) return null
+  try {
+    const {size, mtimeMs} = await stat(info.realPath)
+    return {realPath: info.realPath, size, mtimeMs, version: info.version}
+  } catch {
+    return null
+  }
+}
+
+async function runProbe(ctx: Context): Promise<Outcome> {
+  const info = await ctx.codex()
+  if (!info.bin || !info.version) return {status: 'skip', summary: `no Codex to probe: ${info.error ?? 'its version is unknown'}`}
+  const upgrade = upgradeCommand(info.install)
+  const key = await keyOf(info)
+  // npm's codex.js is a launcher for a platform binary elsewhere: the key is the launcher, the version guards the rest
+  const identity = {bin: info.bin, realPath: info.realPath, version: info.version, keyedBy: info.realPath}
+
+  const cached = key ? lookup(await readCache(ctx.cacheDir), key) : null
+  if (cached) {
+    const remediation = cached.status === 'fail' ? upgradeRemediation(upgrade) : undefined
+    return {status: cached.status, summary: cached.summary, details: {...identity, cached: true, probedAt: cached.probedAt}, remediation}
+  }
+
+  const started = performance.now()
+  const observed = await probe(info.bin, ctx.env)
+  const verdict = probeVerdict(observed, upgrade)
+  const details: Record<string, unknown> = {
+    ...identity,
+    cached: false,
+    probeMs: Math.round(performance.now() - started),
+    chain: 'CODEX_HOME/config.toml → (absolute) links/config.toml → (relative) dotfiles/config.toml',
+    after: {firstLink: observed.first, secondLink: observed.second, targetWritten: observed.targetWritten, removedByCodex: observed.undone},
+  }
+  if (key && (verdict.status === 'pass' || verdict.status === 'fail')) {
+    // re-read just before writing: another run may have cached another binary meanwhile
+    const cacheError = await writeCache(ctx.cacheDir, remember(await readCache(ctx.cacheDir), key, {status: verdict.status, summary: verdict.summary, probedAt: new Date().toISOString()}))
+    if (cacheError) details.cacheError = `could not write ${ctx.cacheDir}: ${cacheError}`
+  }
+  return {...verdict, details}
+}
 
 export const writeProbe: Check = {
   id: 'write-probe',
-  title: 'TODO write-probe',
-  async run() {
-    return {status: 'skip', summary: 'not written yet'}
+  title: 'Codex keeps a linked config.toml',
+  timeoutMs: 30_000,
+  async run(ctx) {
+    if (!ctx.probe) return {status: 'skip', summary: 'the write probe is off (--no-probe)'}
+    return runProbe(ctx)
   },
 }
