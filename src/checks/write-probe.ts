@@ -136,8 +136,9 @@ async function runProbe(ctx: Context): Promise<Outcome> {
   if (!info.bin || !info.version) return {status: 'skip', summary: `no Codex to probe: ${info.error ?? 'its version is unknown'}`}
   const upgrade = upgradeCommand(info.install)
   const key = await keyOf(info)
-  // npm's codex.js is a launcher for a platform binary elsewhere: the key is the launcher, the version guards the rest
-  const identity = {bin: info.bin, realPath: info.realPath, version: info.version, keyedBy: info.realPath}
+  const identity: Record<string, unknown> = {bin: info.bin, realPath: info.realPath, version: info.version, keyedBy: info.realPath}
+  // npm's codex.js starts a platform binary elsewhere: the key is the launcher, and the version guards the rest
+  if (info.realPath && /\.[cm]?js$/.test(info.realPath)) identity.keyNote = 'keyed by the npm launcher, not the platform binary it starts'
 
   const cached = key ? lookup(await readCache(ctx.cacheDir), key) : null
   if (cached) {
