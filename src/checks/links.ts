@@ -173,7 +173,7 @@ export function linksVerdict(reports: readonly EntryReport[], ctx: {codexHome: s
       text:
         'codex-doctor --fix links each entry; anything in the way goes to the backup, with a diff when its content differs.' +
         (manual.length ? ` It cannot create the repository's ${listWords(manual)}: do that by hand.` : '') +
-        ' By hand:',
+        ' The commands below do the same by hand.',
       commands: bad.flatMap(repairCommands),
       automatic: manual.length === 0,
     },
