@@ -25,6 +25,9 @@ export function parseToml(text: string): {keys: number} | TomlProblem {
   }
 }
 
+/** The link is the problem, not the TOML: the links check says how to repair it. */
+const RELINK = {text: "Link config.toml to the repository's file: see the links check, whose fix (codex-doctor --fix) does it.", automatic: false}
+
 /**
  * The verdict on CODEX_HOME/config.toml from its chain and, when it ends at a file, its text.
  * As measured on 0.89 and later: no config.toml (or a dangling link) lets Codex start with its
@@ -37,10 +40,15 @@ export function configVerdict(chain: Chain, read: {text: string} | {error: strin
     case 'missing':
       return {status: 'skip', summary: `no config.toml${chain.hops.length ? ` (the link ends at ${final}, which does not exist)` : ''}; see links`, details}
     case 'loop':
-      return {status: 'fail', summary: `config.toml is a link loop: Codex fails with "Symbolic link loop"; see links`, details}
+      return {status: 'fail', summary: `config.toml is a link loop: Codex fails with "Symbolic link loop"; see links`, details, remediation: RELINK}
     case 'dir':
     case 'other':
-      return {status: 'fail', summary: `config.toml ends at ${chain.end === 'dir' ? 'a folder' : 'neither a file nor a folder'} (${final}): Codex fails to load its configuration; see links`, details}
+      return {
+        status: 'fail',
+        summary: `config.toml ends at ${chain.end === 'dir' ? 'a folder' : 'neither a file nor a folder'} (${final}): Codex fails to load its configuration; see links`,
+        details,
+        remediation: RELINK,
+      }
     case 'file':
       break
   }

@@ -54,19 +54,8 @@ export async function realpathOrNull(p: string | null): Promise<string | null> {
   }
 }
 
-const homes = new WeakMap<Context, Promise<Home>>()
-
-/** CODEX_HOME's chain and verdict, read once per run and shared by the checks that need it. */
-export function inspectHome(ctx: Context): Promise<Home> {
-  let home = homes.get(ctx)
-  if (!home) {
-    home = readHome(ctx)
-    homes.set(ctx, home)
-  }
-  return home
-}
-
-async function readHome(ctx: Context): Promise<Home> {
+/** CODEX_HOME's chain and verdict. Read afresh each time (a few lstat calls): the re-check after --fix must see the new disk. */
+export async function inspectHome(ctx: Pick<Context, 'codexHome' | 'dotfiles' | 'codexDir'>): Promise<Home> {
   const chain = await readChain(ctx.codexHome)
   const real = chain.end === 'dir' || chain.end === 'file' ? await realpathOrNull(chain.final) : null
   const [repo, codexDir] = await Promise.all([realpathOrNull(ctx.dotfiles), realpathOrNull(ctx.codexDir)])

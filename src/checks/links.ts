@@ -157,7 +157,7 @@ export function repairCommands(r: EntryReport): string[] {
 }
 
 /** The verdict over all entries, in a layout where CODEX_HOME is a folder (or missing). */
-export function linksVerdict(reports: readonly EntryReport[], ctx: {codexHome: string; codexDir: string}): Outcome {
+export function linksVerdict(reports: readonly EntryReport[], ctx: {codexHome: string; codexDir: string; homeMissing?: boolean}): Outcome {
   const details = {codexHome: ctx.codexHome, codexDir: ctx.codexDir, entries: reports.map((r) => ({...r}))}
   if (reports.length === 0) return {status: 'pass', summary: 'no entries to link (links = [] in codex-doctor.toml)', details}
   const bad = reports.filter((r) => r.state !== 'ok')
@@ -174,7 +174,7 @@ export function linksVerdict(reports: readonly EntryReport[], ctx: {codexHome: s
         'codex-doctor --fix links each entry; anything in the way goes to the backup, with a diff when its content differs.' +
         (manual.length ? ` It cannot create the repository's ${listWords(manual)}: do that by hand.` : '') +
         ' The commands below do the same by hand.',
-      commands: bad.flatMap(repairCommands),
+      commands: [...(ctx.homeMissing ? [`mkdir -p ${shellQuote(ctx.codexHome)}`] : []), ...bad.flatMap(repairCommands)],
       automatic: manual.length === 0,
     },
   }
@@ -218,9 +218,10 @@ export const links: Check = {
   async run(ctx) {
     const codexDir = ctx.codexDir
     if (!ctx.dotfiles || !codexDir) return noDotfiles(ctx)
-    const blocked = homeBlocksLinks(await inspectHome(ctx), ctx.config.links)
+    const home = await inspectHome(ctx)
+    const blocked = homeBlocksLinks(home, ctx.config.links)
     if (blocked) return blocked
     const reports = await Promise.all(ctx.config.links.map((entry) => inspectEntry(ctx.codexHome, codexDir, entry)))
-    return linksVerdict(reports, {codexHome: ctx.codexHome, codexDir})
+    return linksVerdict(reports, {codexHome: ctx.codexHome, codexDir, homeMissing: home.kind === 'missing'})
   },
 }

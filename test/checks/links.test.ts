@@ -215,6 +215,18 @@ describe('the links check', () => {
     expect(o.remediation).toMatchObject({automatic: true})
   })
 
+  it('fails with every entry missing when CODEX_HOME does not exist yet; the commands create it first', async () => {
+    const s = sandbox({layout: 'unlinked', state: false, name: 'with space ü'})
+    rmSync(s.codexHome, {recursive: true})
+    const ctx = await resolveContext({env: s.env, cwd: s.dotfiles, codexBin: CODEX.v089, checkIds: CHECK_IDS, probe: false})
+    const o = await links.run(ctx)
+    expect(o.status).toBe('fail')
+    expect(states(o)).toEqual({'config.toml': 'missing', prompts: 'missing'})
+    expect(o.remediation!.commands![0]).toBe(`mkdir -p '${s.codexHome}'`)
+    runCommands(o, s)
+    expect((await links.run(ctx)).status).toBe('pass')
+  })
+
   it('skips without a dotfiles repository', async () => {
     const s = sandbox({layout: 'unlinked'})
     const o = await check(s)
