@@ -54,6 +54,13 @@ export function readPromptFrontMatter(content: string): PromptFrontMatter {
 export type YamlValue = string | YamlValue[] | {[key: string]: YamlValue}
 
 export class YamlError extends Error {}
+/** `key: a: b` — serde_yaml refuses it; newer Codex builds (seen on 0.169.0) load it anyway. */
+export class PlainColonError extends YamlError {}
+
+interface ReadOptions {
+  /** Accept `: ` inside a plain value, as newer Codex builds do. */
+  lenientColons: boolean
+}
 
 interface Line {
   indent: number
@@ -88,7 +95,7 @@ function unquoteDouble(body: string): string {
 }
 
 /** A scalar that may continue on more-indented lines (quoted or plain); returns the value and the next line index. */
-function readScalar(first: string, lines: Line[], start: number, parentIndent: number): [string, number] {
+function readScalar(first: string, lines: Line[], start: number, parentIndent: number, opts: ReadOptions): [string, number] {
   let i = start
   const more = () => i < lines.length && (lines[i]!.text === '' || lines[i]!.indent > parentIndent)
   if (first.startsWith('"') || first.startsWith("'")) {
@@ -120,7 +127,9 @@ function readScalar(first: string, lines: Line[], start: number, parentIndent: n
     i++
   }
   const value = pieces.filter((p) => p !== '').join(' ')
-  if (/:(\s|$)/.test(value)) throw new YamlError(`mapping values are not allowed here: "${value}" (quote the value)`)
+  if (/:$/.test(value) || (!opts.lenientColons && /:\s/.test(value))) {
+    throw new PlainColonError(`mapping values are not allowed in this context: "${value}" (quote the value)`)
+  }
   return [value, i]
 }
 
@@ -135,7 +144,7 @@ function readBlockScalar(header: string, lines: Line[], start: number, parentInd
   return [header.startsWith('|') ? body.join('\n') : body.join(' '), i]
 }
 
-function readMapping(lines: Line[], start: number, indent: number): [{[key: string]: YamlValue}, number] {
+function readMapping(lines: Line[], start: number, indent: number, opts: ReadOptions): [{[key: string]: YamlValue}, number] {
   const out: {[key: string]: YamlValue} = {}
   let i = start
   while (i < lines.length) {
@@ -156,22 +165,22 @@ function readMapping(lines: Line[], start: number, indent: number): [{[key: stri
     if (rest === '') {
       const next = lines.slice(i).find((l) => l.text !== '')
       if (next && next.indent > indent) {
-        ;[out[key], i] = next.text.startsWith('- ') || next.text === '-' ? readSequence(lines, i, next.indent) : readMapping(lines, i, next.indent)
+        ;[out[key], i] = next.text.startsWith('- ') || next.text === '-' ? readSequence(lines, i, next.indent, opts) : readMapping(lines, i, next.indent, opts)
       } else if (next && next.indent === indent && (next.text.startsWith('- ') || next.text === '-')) {
-        ;[out[key], i] = readSequence(lines, i, indent)
+        ;[out[key], i] = readSequence(lines, i, indent, opts)
       } else out[key] = ''
     } else if (/^[|>][+-]?\d?$/.test(rest)) {
       ;[out[key], i] = readBlockScalar(rest, lines, i, indent)
     } else if (rest.startsWith('[') || rest.startsWith('{')) {
       out[key] = rest.startsWith('[') ? [rest] : {flow: rest}
     } else {
-      ;[out[key], i] = readScalar(rest, lines, i, indent)
+      ;[out[key], i] = readScalar(rest, lines, i, indent, opts)
     }
   }
   return [out, i]
 }
 
-function readSequence(lines: Line[], start: number, indent: number): [YamlValue[], number] {
+function readSequence(lines: Line[], start: number, indent: number, opts: ReadOptions): [YamlValue[], number] {
   const out: YamlValue[] = []
   let i = start
   while (i < lines.length) {
@@ -183,14 +192,14 @@ function readSequence(lines: Line[], start: number, indent: number): [YamlValue[
     if (line.indent !== indent || !(line.text.startsWith('- ') || line.text === '-')) break
     i++
     let value: string
-    ;[value, i] = readScalar(line.text.slice(1).trim(), lines, i, indent)
+    ;[value, i] = readScalar(line.text.slice(1).trim(), lines, i, indent, opts)
     out.push(value)
   }
   return [out, i]
 }
 
 /** Parses a YAML block mapping (front matter); throws YamlError where serde_yaml would refuse it. */
-export function parseYamlMapping(text: string): {[key: string]: YamlValue} {
+export function parseYamlMapping(text: string, opts: ReadOptions = {lenientColons: false}): {[key: string]: YamlValue} {
   const lines: Line[] = rustLines(text).map((raw, k) => {
     if (/^\t/.test(raw)) throw new YamlError(`line ${k + 1}: tabs are not allowed for indentation`)
     const trimmed = raw.trim()
@@ -198,7 +207,7 @@ export function parseYamlMapping(text: string): {[key: string]: YamlValue} {
   })
   const first = lines.find((l) => l.text !== '')
   if (!first) return {}
-  const [mapping, end] = readMapping(lines, 0, first.indent)
+  const [mapping, end] = readMapping(lines, 0, first.indent, opts)
   const leftover = lines.slice(end).find((l) => l.text !== '')
   if (leftover) throw new YamlError(`line ${leftover.n}: unexpected text "${leftover.text}"`)
   return mapping
@@ -206,7 +215,13 @@ export function parseYamlMapping(text: string): {[key: string]: YamlValue} {
 
 export type SkillFrontMatter =
   | {ok: true; name: string; description: string; shortDescription: string | null}
-  | {ok: false; problem: string}
+  /** `loadsFrom`: the first Codex version seen loading such a file anyway (older ones skip it). */
+  | {ok: false; problem: string; loadsFrom?: string}
+
+/** Codex 0.116.0 and later take the folder's name when `name` is missing or empty; 0.89.0 skips the skill. */
+export const NAME_OPTIONAL_FROM = '0.116.0'
+/** Seen on 0.169.0: `description: Use it: often` loads; 0.89.0 to 0.117.0 reject it. */
+export const PLAIN_COLON_LOADS_FROM = '0.169.0'
 
 /** loader.rs `sanitize_single_line`: every run of whitespace becomes one space. */
 const singleLine = (s: string) => s.split(/\s+/).filter(Boolean).join(' ')
@@ -225,24 +240,33 @@ export function readSkillFrontMatter(content: string): SkillFrontMatter {
   const block = extractFrontMatter(content)
   if (block === null) return {ok: false, problem: 'missing YAML frontmatter delimited by ---'}
   let yaml: {[key: string]: YamlValue}
+  let colonProblem: string | null = null
   try {
     yaml = parseYamlMapping(block)
   } catch (error) {
-    return {ok: false, problem: `invalid YAML: ${(error as Error).message}`}
+    if (!(error instanceof PlainColonError)) return {ok: false, problem: `invalid YAML: ${(error as Error).message}`}
+    colonProblem = `invalid YAML: ${error.message}`
+    try {
+      yaml = parseYamlMapping(block, {lenientColons: true})
+    } catch (again) {
+      return {ok: false, problem: `invalid YAML: ${(again as Error).message}`}
+    }
   }
-  const field = (key: string): string | {problem: string} => {
+  const field = (key: string, max: number): string | {problem: string} => {
     const value = yaml[key]
     if (value === undefined) return {problem: `missing field \`${key}\``}
-    if (typeof value !== 'string') return {problem: `invalid YAML: \`${key}\` must be a string`}
-    return singleLine(value)
+    if (typeof value !== 'string') return {problem: `invalid YAML: ${key}: invalid type, expected a string`}
+    const text = singleLine(value)
+    if (text === '') return {problem: `missing field \`${key}\``}
+    if ([...text].length > max) return {problem: `invalid ${key}: exceeds maximum length of ${max} characters`}
+    return text
   }
-  const name = field('name')
-  if (typeof name !== 'string') return {ok: false, problem: name.problem}
-  const description = field('description')
+  const description = field('description', SKILL_DESCRIPTION_MAX)
   if (typeof description !== 'string') return {ok: false, problem: description.problem}
-  for (const [label, value, max] of [['name', name, SKILL_NAME_MAX], ['description', description, SKILL_DESCRIPTION_MAX]] as const) {
-    if (value === '') return {ok: false, problem: `missing field \`${label}\``}
-    if ([...value].length > max) return {ok: false, problem: `invalid ${label}: exceeds maximum length of ${max} characters`}
+  const name = field('name', SKILL_NAME_MAX)
+  if (typeof name !== 'string') {
+    const optional = name.problem.startsWith('missing')
+    return {ok: false, problem: name.problem, ...(optional ? {loadsFrom: NAME_OPTIONAL_FROM} : {})}
   }
   const metadata = yaml.metadata
   let shortDescription: string | null = null
@@ -253,5 +277,6 @@ export function readSkillFrontMatter(content: string): SkillFrontMatter {
       return {ok: false, problem: `invalid metadata.short-description: exceeds maximum length of ${SKILL_SHORT_DESCRIPTION_MAX} characters`}
     }
   }
+  if (colonProblem) return {ok: false, problem: colonProblem, loadsFrom: PLAIN_COLON_LOADS_FROM}
   return {ok: true, name, description, shortDescription}
 }

@@ -1,0 +1,212 @@
+import {mkdirSync, symlinkSync} from 'node:fs'
+import path from 'node:path'
+import semver from 'semver'
+import {afterEach, describe, expect, it} from 'vitest'
+
+import {readSkillFrontMatter} from '../../src/checks/front-matter.js'
+import {CHECK_IDS} from '../../src/checks/index.js'
+import {readSkillsFolder, skills} from '../../src/checks/skills.js'
+import {resolveContext} from '../../src/context/resolve.js'
+import {CODEX} from '../codex-bins.js'
+import {addSkill, makeSandbox, type Sandbox} from '../sandbox.js'
+
+let sandboxes: Sandbox[] = []
+afterEach(() => {
+  for (const s of sandboxes) s.cleanup()
+  sandboxes = []
+})
+
+function sandbox(): Sandbox {
+  const s = makeSandbox()
+  sandboxes.push(s)
+  return s
+}
+
+async function check(s: Sandbox, codexBin: string = CODEX.v116) {
+  const ctx = await resolveContext({env: s.env, cwd: s.home, codexBin, checkIds: CHECK_IDS, probe: false})
+  return skills.run(ctx)
+}
+
+const fm = (yaml: string) => readSkillFrontMatter(`---\n${yaml}\n---\n\nBody\n`)
+
+describe('SKILL.md front matter, as the skills loader reads it', () => {
+  it('reads name and description, folding whitespace as Codex does', () => {
+    expect(fm('name: greeter\ndescription: |-\n  Greets people\n  by name')).toEqual({ok: true, name: 'greeter', description: 'Greets people by name', shortDescription: null})
+    expect(fm('name: "quoted: yes"\ndescription: \'it\'\'s fine\'\nmetadata:\n  short-description: short')).toEqual({ok: true, name: 'quoted: yes', description: "it's fine", shortDescription: 'short'})
+    expect(fm('name: x\ndescription: >\n  folded\n  text\n# a comment\nother: [1, 2]')).toMatchObject({ok: true, description: 'folded text'})
+  })
+
+  it.each([
+    ['no front matter', 'Just text\n', /^missing YAML frontmatter/],
+    ['unclosed', '---\nname: x\ndescription: y\n', /^missing YAML frontmatter/],
+    ['empty', '---\n---\n', /^missing YAML frontmatter/],
+  ])('%s: not loaded', (_, text, problem) => {
+    expect(readSkillFrontMatter(text)).toEqual({ok: false, problem: expect.stringMatching(problem)})
+  })
+
+  it.each([
+    ['name: x', /^missing field `description`/],
+    ['description: y', /^missing field `name`/, '0.116.0'],
+    ['name: x\ndescription:', /^missing field `description`/],
+    ['name: x\ndescription: Use it: often', /^invalid YAML: mapping values/, '0.169.0'],
+    ['name: x\ndescription: ends with:', /^invalid YAML: mapping values/],
+    ['name: x\ndescription: y\nname: z', /^invalid YAML: .*duplicate key "name"/],
+    ['name: [a, b]\ndescription: y', /^invalid YAML: name: invalid type, expected a string/],
+    ['name: x\ndescription: y\nstray line', /^invalid YAML/],
+    [`name: ${'n'.repeat(65)}\ndescription: y`, /^invalid name: exceeds maximum length of 64/],
+    [`name: x\ndescription: ${'💡'.repeat(1025)}`, /^invalid description: exceeds maximum length of 1024/],
+  ])('%j: not loaded (newer Codex builds that load it anyway: %s)', (yaml, problem, loadsFrom?: string) => {
+    expect(fm(yaml)).toEqual({ok: false, problem: expect.stringMatching(problem), ...(loadsFrom ? {loadsFrom} : {})})
+  })
+
+  it('limits count characters, not bytes', () => {
+    expect(fm(`name: x\ndescription: ${'💡'.repeat(1024)}`).ok).toBe(true)
+  })
+})
+
+describe('skills in a sandbox', () => {
+  it('a good skill passes and is listed', async () => {
+    const s = sandbox()
+    const file = addSkill(s)
+    const outcome = await check(s)
+    expect(outcome.status, outcome.summary).toBe('pass')
+    expect(outcome.details).toMatchObject({folder: path.join(s.codexDir, 'skills'), linked: false, skills: [{name: 'greeter', path: file}], problems: []})
+    expect(outcome.summary).toMatch(/^1 skill valid: greeter \(not linked into CODEX_HOME/)
+  })
+
+  it('a missing description fails, naming the file and the field', async () => {
+    const s = sandbox()
+    addSkill(s)
+    const bad = addSkill(s, 'broken', 'name: broken')
+    const outcome = await check(s)
+    expect(outcome.status).toBe('fail')
+    expect(outcome.details).toMatchObject({problems: [{path: bad, problem: 'missing field `description`'}]})
+    expect(outcome.summary).toContain('broken/SKILL.md')
+  })
+
+  it('a missing name fails on Codex 0.89 (skipped there) and warns on 0.116 (which takes the folder name)', async () => {
+    const s = sandbox()
+    const file = addSkill(s, 'nameless', 'description: Works without a name on newer Codex')
+    const old = await check(s, CODEX.v089)
+    expect(old.status).toBe('fail')
+    expect(old.details).toMatchObject({problems: [{path: file, problem: 'missing field `name`', loadsFrom: '0.116.0'}]})
+    const newer = await check(s, CODEX.v116)
+    expect(newer.status).toBe('warn')
+    expect(newer.summary).toMatch(/load on Codex 0\.116\.0 but not on older versions/)
+    expect(newer.details).toMatchObject({problems: [], olderCodexSkips: [{path: file}]})
+  })
+
+  it('a symlinked SKILL.md is flagged: Codex skips it silently', async () => {
+    const s = sandbox()
+    const real = addSkill(s, 'real')
+    mkdirSync(path.join(s.codexDir, 'skills', 'linked'))
+    const link = path.join(s.codexDir, 'skills', 'linked', 'SKILL.md')
+    symlinkSync(real, link)
+    const outcome = await check(s)
+    expect(outcome.status).toBe('fail')
+    expect(outcome.details).toMatchObject({problems: [{path: link, problem: expect.stringMatching(/symlink/)}]})
+    expect(outcome.remediation?.text).toMatch(/link the skill's folder instead/)
+  })
+
+  it('a linked skill folder is followed; .system and other hidden folders are ignored; CODEX_HOME/skills is used when managed', async () => {
+    const s = sandbox()
+    s.write(path.join(s.dotfiles, 'codex-doctor.toml'), 'links = ["config.toml", "prompts", "skills"]\n')
+    addSkill(s)
+    s.write(path.join(s.codexDir, 'skills', '.system', 'junk', 'SKILL.md'), 'not a skill\n')
+    s.write(path.join(s.root, 'elsewhere', 'shared', 'SKILL.md'), '---\nname: shared\ndescription: Shared skill\n---\n')
+    symlinkSync(path.join(s.root, 'elsewhere', 'shared'), path.join(s.codexDir, 'skills', 'shared'))
+    symlinkSync(path.join(s.codexDir, 'skills'), path.join(s.codexHome, 'skills'))
+    const outcome = await check(s)
+    expect(outcome.status, outcome.summary).toBe('pass')
+    expect(outcome.details).toMatchObject({folder: path.join(s.codexHome, 'skills'), linked: true})
+    expect((outcome.details!.skills as {name: string}[]).map((k) => k.name)).toEqual(['greeter', 'shared'])
+  })
+
+  it('a skill folder without SKILL.md warns; too deep fails', async () => {
+    const s = sandbox()
+    addSkill(s)
+    s.write(path.join(s.codexDir, 'skills', 'draft', 'notes.md'), 'todo\n')
+    const warned = await check(s)
+    expect(warned.status).toBe('warn')
+    expect(warned.details).toMatchObject({withoutSkillMd: [path.join(s.codexDir, 'skills', 'draft')]})
+    s.write(path.join(s.codexDir, 'skills', 'draft', 'a', 'b', 'c', 'd', 'e', 'f', 'SKILL.md'), '---\nname: deep\ndescription: too deep\n---\n')
+    const deep = await check(s)
+    expect(deep.status).toBe('fail')
+    expect(deep.summary).toMatch(/deeper than the 6 folders/)
+  })
+
+  it('skips without a skills folder', async () => {
+    const s = sandbox()
+    expect((await check(s)).status).toBe('skip')
+  })
+})
+
+/** Asks a real Codex which skills it loads, through `codex app-server` (JSON-RPC `skills/list`), in a throwaway CODEX_HOME. */
+async function codexSkillsList(bin: string, codexHome: string, env: NodeJS.ProcessEnv): Promise<{loaded: string[]; errors: string[]}> {
+  const {spawn} = await import('node:child_process')
+  const child = spawn(bin, ['app-server'], {env: {...env, CODEX_HOME: codexHome}, stdio: ['pipe', 'pipe', 'ignore']})
+  const send = (msg: object) => child.stdin.write(JSON.stringify({jsonrpc: '2.0', ...msg}) + '\n')
+  try {
+    return await new Promise((resolve, reject) => {
+      let buffer = ''
+      child.on('error', reject)
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString()
+        for (let nl = buffer.indexOf('\n'); nl !== -1; nl = buffer.indexOf('\n')) {
+          const line = buffer.slice(0, nl)
+          buffer = buffer.slice(nl + 1)
+          const msg = JSON.parse(line) as {id?: number; result?: {data: {skills: {path: string; scope: string}[]; errors: {path: string}[]}[]}}
+          if (msg.id === 1) {
+            send({method: 'initialized'})
+            send({id: 2, method: 'skills/list', params: {cwds: [codexHome]}})
+          } else if (msg.id === 2 && msg.result) {
+            const [entry] = msg.result.data
+            resolve({loaded: entry!.skills.filter((k) => k.scope === 'user').map((k) => k.path).sort(), errors: entry!.errors.map((e) => e.path).sort()})
+          }
+        }
+      })
+      send({id: 1, method: 'initialize', params: {clientInfo: {name: 'codex-doctor-test', version: '0'}}})
+    })
+  } finally {
+    child.kill('SIGKILL')
+  }
+}
+
+describe('the skills reader agrees with real Codex builds (codex app-server skills/list)', () => {
+  it.each([
+    ['0.89.0', CODEX.v089],
+    ['0.116.0', CODEX.v116],
+    ['0.169.0', CODEX.latest],
+  ])('Codex %s loads exactly the skills we pass, and we flag every one it skips', async (version, bin) => {
+    const s = sandbox()
+    const home = path.join(s.root, 'probe-home')
+    const dir = path.join(home, 'skills')
+    const put = (rel: string, text: string) => s.write(path.join(dir, rel), text)
+    put('good/SKILL.md', '---\nname: good\ndescription: Good one\n---\nbody\n')
+    put('nodesc/SKILL.md', '---\nname: nodesc\n---\n')
+    put('noname/SKILL.md', '---\ndescription: no name key\n---\n')
+    put('colon/SKILL.md', '---\nname: colon\ndescription: Use it: often\n---\n')
+    put('quoted/SKILL.md', '---\nname: quoted\ndescription: "Use it: often"\n---\n')
+    put('stray/SKILL.md', '---\nname: stray\ndescription: fine\nstray line\n---\n')
+    put('dupkey/SKILL.md', '---\nname: dupkey\ndescription: a\ndescription: b\n---\n')
+    put('longname/SKILL.md', `---\nname: ${'n'.repeat(65)}\ndescription: x\n---\n`)
+    put('nofm/SKILL.md', 'no front matter\n')
+    put('.hidden/h/SKILL.md', '---\nname: hidden\ndescription: x\n---\n')
+    put('a/b/c/d/e/f/SKILL.md', '---\nname: depth6\ndescription: x\n---\n')
+    put('a/b/c/d/e/f/g/SKILL.md', '---\nname: depth7\ndescription: x\n---\n')
+    s.write(path.join(s.root, 'ext', 'linkeddir', 'SKILL.md'), '---\nname: linkeddir\ndescription: x\n---\n')
+    symlinkSync(path.join(s.root, 'ext', 'linkeddir'), path.join(dir, 'linkeddir'))
+    mkdirSync(path.join(dir, 'linkedfile'))
+    symlinkSync(path.join(s.root, 'ext', 'linkeddir', 'SKILL.md'), path.join(dir, 'linkedfile', 'SKILL.md'))
+
+    const ours = await readSkillsFolder(dir)
+    const codex = await codexSkillsList(bin, home, s.env)
+    const realDir = (p: string) => p.replace(path.join(s.root, 'ext', 'linkeddir'), path.join(dir, 'linkeddir'))
+    const loadsHere = (p: {loadsFrom?: string}) => p.loadsFrom !== undefined && semver.gte(version, p.loadsFrom)
+    const weLoad = [...ours.skills.map((k) => k.path), ...ours.problems.filter(loadsHere).map((p) => p.path)].sort()
+    expect(codex.loaded.map(realDir).sort()).toEqual(weLoad)
+    const weReject = ours.problems.filter((p) => !loadsHere(p)).map((p) => p.path)
+    // Codex reports what it could not parse; a linked SKILL.md or one too deep it skips without a word
+    expect(weReject.sort()).toEqual([...codex.errors, path.join(dir, 'a/b/c/d/e/f/g/SKILL.md'), path.join(dir, 'linkedfile/SKILL.md')].sort())
+  })
+})
