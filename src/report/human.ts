@@ -24,7 +24,12 @@ export function wantColor(env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
 /** Replaces every occurrence of the home folder in a string with `~`. */
 export function shortenHome(text: string, home: string): string {
   if (!home || home === '/') return text
-  return text.split(home + '/').join('~/').replace(new RegExp(`${home.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[\\s'"):,])`, 'g'), '~')
+  // a shell expands ~ only outside quotes: '/home/me/dot files/x' becomes ~/'dot files/x'
+  return text
+    .split(`'${home}/`)
+    .join(`~/'`)
+    .split(home + '/')
+    .join('~/').replace(new RegExp(`${home.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[\\s'"):,])`, 'g'), '~')
 }
 
 function paint(c: Colors, status: Status, text: string): string {
