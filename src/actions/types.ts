@@ -4,7 +4,7 @@
  */
 export type Action =
   /** Make `path` a symlink whose target is `to` (written as given); anything in the way goes to the backup. */
-  | {check: string; op: 'link'; path: string; to: string; note?: string}
+  | {check: string; op: 'link'; path: string; to: string; note?: string; diff?: string}
   /** Move `path` to `to`. Folders merge file by file; an item present at both ends stays at `to` and the source's copy goes to the backup. */
   | {check: string; op: 'move'; path: string; to: string; note?: string}
   /** Create a real folder (and its parents). */
@@ -27,6 +27,10 @@ export interface ActionReport {
   to?: string
   mode?: string
   note?: string
+  /** link: how the file that was in the way differs from the repository's (a unified diff). */
+  diff?: string
+  /** Where what left its place went: the user's copy to carry a change over from. */
+  backup?: string
   status: ActionStatus
   error?: string
 }

@@ -1,9 +1,11 @@
 import path from 'node:path'
 
+import type {Action} from '../actions/types.js'
+import {statOrUndefined} from '../context/chain.js'
 import type {Context, Source} from '../context/types.js'
 import {type Home, hopLines, inspectHome, listWords} from './layout.js'
 import {shellQuote} from './shared.js'
-import {findStrayState, moveCommands, type StrayItem} from './stray-state.js'
+import {findStrayState, moveCommands, planStrayMoves, type StrayItem} from './stray-state.js'
 import type {Check, Outcome} from './types.js'
 
 const SET_BY: Record<Source, string> = {
@@ -127,6 +129,24 @@ export function homeVerdict(home: Home, ctx: Pick<Context, 'codexHomeSource' | '
   }
 }
 
+/**
+ * The migration (plan steps 2–5) as actions: the directory link leaves for the backup and a real
+ * folder takes its place, the runtime state moves into it, and each managed entry is linked.
+ */
+export async function planMigration(ctx: Context, home: Home): Promise<Action[]> {
+  const codexDir = ctx.codexDir
+  if (home.kind === 'missing') return [{check: 'codex-home', op: 'mkdir', path: ctx.codexHome}]
+  if (home.kind !== 'repo-link' || !home.isCodexDir || !codexDir) return []
+  const stray = await findStrayState(ctx, home)
+  const entries = []
+  for (const entry of ctx.config.links) if (await statOrUndefined(path.join(codexDir, entry))) entries.push(entry)
+  return [
+    {check: 'codex-home', op: 'mkdir', path: ctx.codexHome, note: 'a real folder in place of the link into the repository (the link goes to the backup)'},
+    ...planStrayMoves(stray, 'codex-home'),
+    ...entries.map((entry): Action => ({check: 'codex-home', op: 'link', path: path.join(ctx.codexHome, entry), to: path.join(codexDir, entry)})),
+  ]
+}
+
 export const codexHome: Check = {
   id: 'codex-home',
   title: 'CODEX_HOME is a real folder, not a link into the repository',
@@ -134,5 +154,8 @@ export const codexHome: Check = {
     const home = await inspectHome(ctx)
     const stray = home.kind === 'repo-link' && home.isCodexDir ? await findStrayState(ctx, home) : []
     return homeVerdict(home, ctx, stray)
+  },
+  async plan(ctx) {
+    return planMigration(ctx, await inspectHome(ctx))
   },
 }

@@ -1,7 +1,10 @@
 import {lstat, readdir, readFile, readlink} from 'node:fs/promises'
 import path from 'node:path'
 
+import type {Action} from '../actions/types.js'
 import {type ChainEnd, readChain, statOrUndefined} from '../context/chain.js'
+import type {Context} from '../context/types.js'
+import {git} from '../process.js'
 import {type Home, hopLines, inspectHome, listWords, realpathOrNull} from './layout.js'
 import {noDotfiles, shellQuote} from './shared.js'
 import type {Check, Outcome} from './types.js'
@@ -212,6 +215,27 @@ export function homeBlocksLinks(home: Home, entries: readonly string[]): Outcome
   }
 }
 
+/** How `changed` differs from the repository's `original` (`git diff --no-index`), for the user to carry a change over. */
+export async function diffOf(original: string, changed: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const result = await git(path.dirname(changed), ['diff', '--no-index', '--no-color', '--no-ext-diff', '--', original, changed], {env})
+  // exit 1 means "they differ"; anything else (binary, unreadable) gives no diff rather than a wrong one
+  if (result.exitCode !== 1 || !result.stdout) return undefined
+  const lines = result.stdout.trimEnd().split('\n')
+  return lines.length > 200 ? [...lines.slice(0, 200), `… ${lines.length - 200} more lines`].join('\n') : lines.join('\n')
+}
+
+/** One link action per entry --fix can repair; whatever is in the way goes to the backup (the actions layer does that). */
+export async function planLinks(reports: readonly EntryReport[], ctx: Pick<Context, 'codexHome' | 'env'>, homeMissing: boolean): Promise<Action[]> {
+  const todo = reports.filter((r) => r.state !== 'ok' && fixable(r))
+  if (todo.length === 0) return []
+  const actions: Action[] = homeMissing ? [{check: 'links', op: 'mkdir', path: ctx.codexHome}] : []
+  for (const r of todo) {
+    const diff = r.state === 'file-in-the-way' && r.differs ? await diffOf(r.expected, r.path, ctx.env) : undefined
+    actions.push({check: 'links', op: 'link', path: r.path, to: r.expected, note: describeEntry(r), ...(diff ? {diff} : {})})
+  }
+  return actions
+}
+
 export const links: Check = {
   id: 'links',
   title: 'Each managed entry in CODEX_HOME links to the repository',
@@ -223,5 +247,14 @@ export const links: Check = {
     if (blocked) return blocked
     const reports = await Promise.all(ctx.config.links.map((entry) => inspectEntry(ctx.codexHome, codexDir, entry)))
     return linksVerdict(reports, {codexHome: ctx.codexHome, codexDir, homeMissing: home.kind === 'missing'})
+  },
+  async plan(ctx) {
+    const codexDir = ctx.codexDir
+    if (!ctx.dotfiles || !codexDir) return []
+    const home = await inspectHome(ctx)
+    // the old layout is codex-home's migration: linking through the directory link would hit the repository's own files
+    if (homeBlocksLinks(home, ctx.config.links)) return []
+    const reports = await Promise.all(ctx.config.links.map((entry) => inspectEntry(ctx.codexHome, codexDir, entry)))
+    return planLinks(reports, ctx, home.kind === 'missing')
   },
 }

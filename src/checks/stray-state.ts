@@ -2,6 +2,7 @@ import {lstat, readdir, readlink} from 'node:fs/promises'
 import path from 'node:path'
 
 import {statOrUndefined} from '../context/chain.js'
+import type {Action} from '../actions/types.js'
 import type {Context} from '../context/types.js'
 import {isSecret, matchesState, RUNTIME_STATE} from '../codex-facts.js'
 import {type Home, inspectHome} from './layout.js'
@@ -166,6 +167,11 @@ export function strayVerdict(items: readonly StrayItem[], home: Home, codexDir: 
   }
 }
 
+/** Each item moves into CODEX_HOME; the actions layer merges folders and backs up the repository's copy of what both hold. */
+export function planStrayMoves(items: readonly StrayItem[], check: string): Action[] {
+  return items.map((item) => ({check, op: 'move', path: item.path, to: item.destination, note: describeItem(item)}))
+}
+
 export const strayState: Check = {
   id: 'stray-state',
   title: "Codex's runtime state lives in CODEX_HOME, not in the repository",
@@ -175,5 +181,12 @@ export const strayState: Check = {
     if (!ctx.dotfiles || !ctx.codexDir) return noDotfiles(ctx)
     const home = await inspectHome(ctx)
     return strayVerdict(await findStrayState(ctx, home), home, ctx.codexDir)
+  },
+  async plan(ctx) {
+    if (!ctx.dotfiles || !ctx.codexDir) return []
+    const home = await inspectHome(ctx)
+    // through the old directory link the destination IS the source: codex-home's migration moves them
+    if (home.isCodexDir || (home.kind !== 'folder' && home.kind !== 'missing')) return []
+    return planStrayMoves(await findStrayState(ctx, home), 'stray-state')
   },
 }
