@@ -220,7 +220,7 @@ export function judgeGitignore(state: GitignoreState): Outcome {
       summary: `${where} ignores all of ${path.posix.dirname(state.config)} with exceptions; ${line} is all it needs`,
       details,
       remediation: {
-        text: `In ${where}, replace ${state.oldLines.map((l) => `line ${l.line} (${l.text})`).join(', ')} with the single line ${line}.${shown} Files tracked today stay tracked.`,
+        text: `In ${where}, replace ${state.oldLines.length === 1 ? 'line' : 'lines'} ${state.oldLines.map((l) => l.line).join(', ')} (${state.oldLines.map((l) => l.text).join(' ')}) with the single line ${line}.${shown} Files tracked today stay tracked.`,
         commands: [],
         automatic: true,
       },

@@ -63,6 +63,13 @@ export const indentBlock = (text: string, pad: string) =>
     .map((l) => (l === '' ? l : pad + l))
     .join('\n')
 
+/** The block with the indentation all its lines share removed. */
+export function dedent(text: string): string {
+  const lines = text.split('\n')
+  const pad = Math.min(...lines.filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length))
+  return lines.map((l) => l.slice(Number.isFinite(pad) ? pad : 0)).join('\n')
+}
+
 /** Leading whitespace of the line on which `offset` stands. */
 export function indentAt(text: string, offset: number): string {
   const start = text.lastIndexOf('\n', offset - 1) + 1
@@ -79,7 +86,7 @@ export function judgeProvisioning(tool: 'Nix' | 'Ansible', repo: string, scan: P
   }
   if (scan.folderLinks.length > 0) {
     const blocks = scan.folderLinks.map(
-      (f) => `In ${repoPath(repo, f.file)}, replace ${f.line === f.endLine ? `line ${f.line}` : `lines ${f.line}-${f.endLine}`} with:\n${indentBlock(f.replacement.replace(/\n$/, ''), '      ')}`,
+      (f) => `In ${repoPath(repo, f.file)}, replace ${f.line === f.endLine ? `line ${f.line}` : `lines ${f.line}-${f.endLine}`} with:\n${indentBlock(dedent(f.replacement), '      ')}`,
     )
     return {
       status: 'fail',

@@ -121,7 +121,11 @@ export function judgeSecrets(state: SecretsState): Outcome {
       summary: problems.join('; '),
       details,
       remediation: {
-        text: 'Untrack each secret (the file stays on disk), ignore it, and make it readable by you only.' + historyText,
+        text:
+          [
+            ...(state.tracked.length > 0 ? ['Untrack each secret (the file stays on disk) and ignore it.'] : []),
+            ...(state.modes.length > 0 ? ['Make each secret in CODEX_HOME readable by you only (0600).'] : []),
+          ].join(' ') + historyText,
         commands: [...fixCommands, ...rotate],
         automatic: true,
       },
