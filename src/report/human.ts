@@ -95,12 +95,22 @@ export function headerLine(context: ReportContext, c: Colors): string {
   return c.dim(`CODEX_HOME ${context.codexHome} · dotfiles ${context.dotfiles ?? '(not found)'} · ${codex}`)
 }
 
-export function actionLine(action: ActionReport, c: Colors): string {
+/** One action, then where what it displaced went and how that differs from the repository's copy. */
+export function actionLines(action: ActionReport, c: Colors): string[] {
   const mark = {planned: '•', applied: c.green('✓'), failed: c.red('✗'), skipped: c.dim('-')}[action.status]
   const target = action.to ? ` → ${action.to}` : action.mode ? ` ${action.mode}` : ''
   const note = action.note ? c.dim(`  (${action.note})`) : ''
-  const error = action.error ? c.red(`: ${action.error}`) : ''
-  return `  ${mark} ${action.op.padEnd(7)} ${action.path}${target}${note}${error}`
+  const why = action.error ? c.red(`: ${action.error}`) : action.reason ? c.dim(`: ${action.reason}`) : ''
+  const lines = [`  ${mark} ${action.op.padEnd(7)} ${action.path}${target}${note}${why}`]
+  if (action.backup) lines.push(`      what was there is kept in the backup: ${action.backup}`)
+  if (action.diff) {
+    lines.push(`      it differs from the repository's file; carry over what you want to keep:`)
+    for (const line of action.diff.split('\n')) {
+      const colored = line.startsWith('+') && !line.startsWith('+++') ? c.green(line) : line.startsWith('-') && !line.startsWith('---') ? c.red(line) : c.dim(line)
+      lines.push(`        ${colored}`)
+    }
+  }
+  return lines
 }
 
 /** The whole human report, as text; the home folder shortened to `~`. */
@@ -110,7 +120,7 @@ export function humanReport(results: readonly CheckResult[], context: ReportCont
   if (fix) {
     const verb = fix.dryRun ? 'Planned' : 'Fix run'
     lines.push(fix.actions.length === 0 ? 'Nothing to fix.' : `${verb}${fix.runId ? ` ${fix.runId}` : ''}:`)
-    lines.push(...fix.actions.map((a) => actionLine(a, c)), '')
+    lines.push(...fix.actions.flatMap((a) => actionLines(a, c)), '')
     if (!fix.dryRun && fix.actions.length > 0) lines.push('After the fixes:')
   }
   for (const result of results) lines.push(...checkLines(result, options, c))
