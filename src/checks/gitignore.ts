@@ -183,6 +183,8 @@ export function judgeGitignore(state: GitignoreState): Outcome {
   const suggestedLines = state.oldLines.length > 0 ? [line] : state.ignoredBy && sharedRule(state.ignoredBy) ? [] : [line]
   const details = {
     gitignorePath: state.gitignorePath,
+    /** The codex folder relative to that .gitignore's folder: simplifyGitignore(text, prefix) gives the new content. */
+    prefix: state.prefix,
     config: path.join(state.repo, state.config),
     configTracked: state.configTracked,
     ignoredBy: state.ignoredBy,

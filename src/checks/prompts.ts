@@ -6,7 +6,7 @@ import {PROMPTS_REMOVED_IN} from '../codex-facts.js'
 import {readChain, statOrUndefined} from '../context/chain.js'
 import type {Context} from '../context/types.js'
 import {readPromptFrontMatter} from './front-matter.js'
-import {shellQuote} from './shared.js'
+import {listSome, shellQuote} from './shared.js'
 import type {Check, Outcome} from './types.js'
 
 /** A prompt Codex shows as `/prompts:<name>`. */
@@ -108,9 +108,6 @@ export function loadsPrompts(version: string | null): boolean {
   return version === null || !semver.valid(version) || semver.lt(version, PROMPTS_REMOVED_IN)
 }
 
-function list(items: readonly string[], max = 5): string {
-  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`
-}
 
 const plural = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`
 
@@ -135,7 +132,7 @@ export function judgePrompts(state: PromptsFolder | PromptsMissing, version: str
           `Codex ${PROMPTS_REMOVED_IN} and later read skills instead of prompts. Make each prompt a skill: a folder skills/<name>/ ` +
           `holding SKILL.md whose front matter has "name" and "description" (the prompt's text below it); add "skills" to links in ` +
           `codex-doctor.toml and drop "prompts" from it.` +
-          (files.length > 0 ? ` Prompts to move: ${list(files, 10)}.` : ''),
+          (files.length > 0 ? ` Prompts to move: ${listSome(files, 10)}.` : ''),
         commands: [],
       },
     }
@@ -170,7 +167,7 @@ export function judgePrompts(state: PromptsFolder | PromptsMissing, version: str
   if (state.loaded.length === 0) {
     return {
       status: 'fail',
-      summary: `none of the ${plural(state.ignored.length, 'entry', 'entries')} in prompts loads: ${list(ignoredText, 3)}${unknown}`,
+      summary: `none of the ${plural(state.ignored.length, 'entry', 'entries')} in prompts loads: ${listSome(ignoredText, 3)}${unknown}`,
       details,
       remediation: {text: fixText, commands: renames},
     }
@@ -179,7 +176,7 @@ export function judgePrompts(state: PromptsFolder | PromptsMissing, version: str
   if (state.ignored.length > 0) {
     return {
       status: 'warn',
-      summary: `${loadedText}; ${plural(state.ignored.length, 'entry', 'entries')} ignored: ${list(ignoredText, 3)}${unknown}`,
+      summary: `${loadedText}; ${plural(state.ignored.length, 'entry', 'entries')} ignored: ${listSome(ignoredText, 3)}${unknown}`,
       details,
       remediation: {text: fixText, commands: renames},
     }
@@ -187,12 +184,12 @@ export function judgePrompts(state: PromptsFolder | PromptsMissing, version: str
   if (state.unclosed.length > 0) {
     return {
       status: 'warn',
-      summary: `${loadedText}, but the front matter of ${list(state.unclosed, 3)} is never closed by ---, so Codex sends it as part of the prompt${unknown}`,
+      summary: `${loadedText}, but the front matter of ${listSome(state.unclosed, 3)} is never closed by ---, so Codex sends it as part of the prompt${unknown}`,
       details,
       remediation: {text: 'Close the front matter with a line holding only --- (or remove the opening ---).', commands: []},
     }
   }
-  return {status: 'pass', summary: `${loadedText}: ${list(state.loaded.map((p) => p.command))}${unknown}`, details}
+  return {status: 'pass', summary: `${loadedText}: ${listSome(state.loaded.map((p) => p.command), 5)}${unknown}`, details}
 }
 
 export const prompts: Check = {

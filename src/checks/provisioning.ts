@@ -3,6 +3,7 @@ import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {repoFilesWith, repoPath} from './repo-files.js'
+import {listSome} from './shared.js'
 import type {Outcome} from './types.js'
 
 /** A place that links the whole ~/.codex folder (plan: the old way), with what should stand there instead. */
@@ -51,10 +52,6 @@ export async function filesMentioningCodex(repo: string, extensions: readonly st
   return out
 }
 
-/** `, ` between items, at most `max` of them. */
-function list(items: readonly string[], max = 3): string {
-  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`
-}
 
 /** Lines of text, each indented by `pad` (for a block inside a remediation). */
 export const indentBlock = (text: string, pad: string) =>
@@ -90,7 +87,7 @@ export function judgeProvisioning(tool: 'Nix' | 'Ansible', repo: string, scan: P
     )
     return {
       status: 'fail',
-      summary: `${list(scan.folderLinks.map(at))} ${scan.folderLinks.length === 1 ? 'links' : 'link'} the whole ~/.codex folder; link its entries one by one`,
+      summary: `${listSome(scan.folderLinks.map(at))} ${scan.folderLinks.length === 1 ? 'links' : 'link'} the whole ~/.codex folder; link its entries one by one`,
       details,
       remediation: {text: `${advice.step} Codex's own state then stays in ~/.codex, out of the repository.\n    ${blocks.join('\n    ')}`, commands: []},
     }
@@ -109,5 +106,5 @@ export function judgeProvisioning(tool: 'Nix' | 'Ansible', repo: string, scan: P
   if (scan.entryLinks.length === 0) return {status: 'skip', summary: `no ${tool} file links .codex`, details}
   const entries = [...new Set(scan.entryLinks.map((e) => e.entry))]
   const files = [...new Set(scan.entryLinks.map((e) => repoPath(repo, e.file)))]
-  return {status: 'pass', summary: `${list(files)} ${files.length === 1 ? 'links' : 'link'} ~/.codex entry by entry: ${list(entries, 5)}`, details}
+  return {status: 'pass', summary: `${listSome(files)} ${files.length === 1 ? 'links' : 'link'} ~/.codex entry by entry: ${listSome(entries, 5)}`, details}
 }

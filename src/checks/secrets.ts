@@ -10,7 +10,7 @@ import {statOrUndefined} from '../context/chain.js'
 import type {Context} from '../context/types.js'
 import {git} from '../process.js'
 import {globEscape, nulList, repoPath, trackedFiles} from './repo-files.js'
-import {shellQuote} from './shared.js'
+import {listSome, shellQuote} from './shared.js'
 import type {Check, Outcome} from './types.js'
 
 /** Files that hold a credential (history.jsonl holds prompts, not a key: no rotation for it). */
@@ -79,9 +79,6 @@ export async function readSecrets(ctx: Context): Promise<SecretsState> {
   }
 }
 
-function list(items: readonly string[], max = 3): string {
-  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`
-}
 
 /** The verdict (pure). A secret only in history passes (nothing left to untrack) but says to rotate it. */
 export function judgeSecrets(state: SecretsState): Outcome {
@@ -100,8 +97,8 @@ export function judgeSecrets(state: SecretsState): Outcome {
     state.everCommitted.length === 0
       ? ''
       : (leakedCredentials.length > 0
-          ? ` Git history still holds ${list(leakedCredentials.map((e) => rel(e.path)))}: rotate the credential (codex logout, then codex login; revoke an API key at platform.openai.com/api-keys).`
-          : ` Git history still holds ${list(state.everCommitted.map((e) => rel(e.path)))}.`) +
+          ? ` Git history still holds ${listSome(leakedCredentials.map((e) => rel(e.path)))}: rotate the credential (codex logout, then codex login; revoke an API key at platform.openai.com/api-keys).`
+          : ` Git history still holds ${listSome(state.everCommitted.map((e) => rel(e.path)))}.`) +
         ` To purge it from history: git filter-repo --invert-paths ${state.everCommitted.map((e) => `--path ${shellQuote(rel(e.path))}`).join(' ')} (rewrites every commit; force-push, then re-clone elsewhere).`
   const rotate = leakedCredentials.length > 0 ? ['codex logout', 'codex login'] : []
   const ignore = [...new Set([...state.tracked, ...state.unignored])]
@@ -112,7 +109,7 @@ export function judgeSecrets(state: SecretsState): Outcome {
   ]
 
   const problems = [
-    ...(state.tracked.length > 0 ? [`git tracks ${list(state.tracked.map(rel))}`] : []),
+    ...(state.tracked.length > 0 ? [`git tracks ${listSome(state.tracked.map(rel))}`] : []),
     ...state.modes.map((m) => `${m.path} is mode 0${m.mode} (must be 0600)`),
   ]
   if (problems.length > 0) {
@@ -134,14 +131,14 @@ export function judgeSecrets(state: SecretsState): Outcome {
   if (state.unignored.length > 0) {
     return {
       status: 'warn',
-      summary: `${list(state.unignored.map(rel))} ${state.unignored.length === 1 ? 'is' : 'are'} not ignored: git add -A would commit ${state.unignored.length === 1 ? 'it' : 'them'}`,
+      summary: `${listSome(state.unignored.map(rel))} ${state.unignored.length === 1 ? 'is' : 'are'} not ignored: git add -A would commit ${state.unignored.length === 1 ? 'it' : 'them'}`,
       details,
       remediation: {text: 'Ignore each secret in .gitignore (or move it out of the repository into CODEX_HOME).' + historyText, commands: [...fixCommands, ...rotate], automatic: true},
     }
   }
   const modes = state.repo ? 'no secret is tracked' : 'no repository to look in'
   if (state.everCommitted.length > 0) {
-    const what = leakedCredentials.length > 0 ? `${list(leakedCredentials.map((e) => rel(e.path)))}: rotate it (codex logout, then codex login)` : list(state.everCommitted.map((e) => rel(e.path)))
+    const what = leakedCredentials.length > 0 ? `${listSome(leakedCredentials.map((e) => rel(e.path)))}: rotate it (codex logout, then codex login)` : listSome(state.everCommitted.map((e) => rel(e.path)))
     return {
       status: 'pass',
       summary: `${modes}, but git history still holds ${what}`,

@@ -26,3 +26,8 @@ export function tildify(p: string, home: string): string {
 export function shellQuote(p: string): string {
   return /^[\w@%+=:,./~-]+$/.test(p) ? p : `'${p.replaceAll("'", `'\\''`)}'`
 }
+
+/** `a, b, c and 2 more`: a list short enough for a one-line summary. */
+export function listSome(items: readonly string[], max = 3): string {
+  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`
+}

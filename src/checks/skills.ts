@@ -5,6 +5,7 @@ import semver from 'semver'
 import {statOrUndefined} from '../context/chain.js'
 import type {Context} from '../context/types.js'
 import {readSkillFrontMatter} from './front-matter.js'
+import {listSome} from './shared.js'
 import type {Check, Outcome} from './types.js'
 
 /** How deep Codex's loader looks below the skills folder (loader.rs MAX_SCAN_DEPTH). */
@@ -107,9 +108,6 @@ export async function readSkillsFolder(folder: string): Promise<SkillsInventory>
   return inventory
 }
 
-function list(items: readonly string[], max = 5): string {
-  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`
-}
 
 /** Names used by more than one skill: Codex shows one of them, or both under one name. */
 function duplicateNames(skills: readonly Skill[]): string[] {
@@ -135,7 +133,7 @@ export function judgeSkills(inventory: SkillsInventory, linked: boolean, version
     ...(olderOnly.length > 0 ? {olderCodexSkips: olderOnly} : {}),
     withoutSkillMd: inventory.withoutSkillMd,
   }
-  const described = (ps: readonly SkillProblem[]) => list(ps.map((p) => `${rel(p.path)} (${p.problem.split(':')[0]})`), 3)
+  const described = (ps: readonly SkillProblem[]) => listSome(ps.map((p) => `${rel(p.path)} (${p.problem.split(':')[0]})`), 3)
   const count = `${inventory.skills.length} skill${inventory.skills.length === 1 ? '' : 's'}`
   if (problems.length > 0) {
     const linkedFiles = problems.some((p) => p.problem.startsWith('SKILL.md is a symlink'))
@@ -156,8 +154,8 @@ export function judgeSkills(inventory: SkillsInventory, linked: boolean, version
   if (inventory.withoutSkillMd.length > 0 || duplicates.length > 0 || olderOnly.length > 0) {
     const parts = [
       ...(olderOnly.length > 0 ? [`${described(olderOnly)} load on Codex ${version} but not on older versions`] : []),
-      ...(inventory.withoutSkillMd.length > 0 ? [`${list(inventory.withoutSkillMd.map(rel), 3)} ${inventory.withoutSkillMd.length === 1 ? 'has' : 'have'} no SKILL.md`] : []),
-      ...(duplicates.length > 0 ? [`more than one skill is named ${list(duplicates, 3)}`] : []),
+      ...(inventory.withoutSkillMd.length > 0 ? [`${listSome(inventory.withoutSkillMd.map(rel), 3)} ${inventory.withoutSkillMd.length === 1 ? 'has' : 'have'} no SKILL.md`] : []),
+      ...(duplicates.length > 0 ? [`more than one skill is named ${listSome(duplicates, 3)}`] : []),
     ]
     return {
       status: 'warn',
@@ -169,7 +167,7 @@ export function judgeSkills(inventory: SkillsInventory, linked: boolean, version
       },
     }
   }
-  const names = inventory.skills.length > 0 ? `: ${list(inventory.skills.map((s) => s.name))}` : ''
+  const names = inventory.skills.length > 0 ? `: ${listSome(inventory.skills.map((s) => s.name), 5)}` : ''
   const note = linked ? '' : ' (not linked into CODEX_HOME: add "skills" to links in codex-doctor.toml for Codex to see them)'
   return {status: 'pass', summary: `${count} valid${names}${note}`, details}
 }
