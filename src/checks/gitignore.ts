@@ -244,6 +244,7 @@ export const gitignore: Check = {
   title: 'The repository ignores the live config.toml',
   async run(ctx: Context) {
     if (!ctx.dotfiles || !ctx.codexDir) return noDotfiles(ctx)
+    if ((await trackedFiles(ctx.dotfiles, ['.gitignore'], ctx.env)) === null) return {status: 'skip', summary: `${ctx.dotfiles} is not a git work tree`}
     return judgeGitignore(await readGitignore(ctx.dotfiles, ctx.codexDir, ctx.env))
   },
 }

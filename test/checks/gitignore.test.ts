@@ -1,4 +1,4 @@
-import {readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
@@ -109,6 +109,14 @@ describe('gitignore', () => {
     const outcome = await check(s)
     expect(outcome.status).toBe('warn')
     expect(outcome.summary).toMatch(/^only \.git\/info\/exclude ignores/)
+  })
+
+  it('a dotfiles folder that is not a git work tree: skip', async () => {
+    const s = sandbox()
+    rmSync(path.join(s.dotfiles, '.git'), {recursive: true})
+    const ctx = await resolveContext({env: {...s.env, DOTFILES: s.dotfiles}, cwd: s.home, codexBin: CODEX.v089, checkIds: CHECK_IDS, probe: false})
+    const outcome = await gitignore.run(ctx)
+    expect(outcome).toMatchObject({status: 'skip', summary: `${s.dotfiles} is not a git work tree`})
   })
 
   it('a broad .gitignore inside the codex folder is found too', async () => {
