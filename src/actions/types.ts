@@ -7,11 +7,11 @@ export type Action =
   | {check: string; op: 'link'; path: string; to: string; note?: string; diff?: string}
   /** Move `path` to `to`. Folders merge file by file; an item present at both ends stays at `to` and the source's copy goes to the backup. */
   | {check: string; op: 'move'; path: string; to: string; note?: string}
-  /** Create a real folder (and its parents). */
+  /** Create a real folder (and its parents; default mode 0755). A file or a link in the way (even a link to a folder) goes to the backup. */
   | {check: string; op: 'mkdir'; path: string; mode?: number; note?: string}
-  /** Set a file's mode, e.g. 0o600 for a secret. */
+  /** Set a file's mode, e.g. 0o600 for a secret. A link fails: its target's mode is never changed through it. */
   | {check: string; op: 'chmod'; path: string; mode: number; note?: string}
-  /** Replace a text file's content (created when missing). */
+  /** Replace a text file's content (created when missing, mode 0644; else the mode is kept); the old file goes to the backup. */
   | {check: string; op: 'edit'; path: string; content: string; note?: string}
   /** `git rm --cached` a path of the repository at `repo`; the file stays on disk. */
   | {check: string; op: 'untrack'; path: string; repo: string; note?: string}
@@ -32,5 +32,7 @@ export interface ActionReport {
   /** Where what left its place went: the user's copy to carry a change over from. */
   backup?: string
   status: ActionStatus
+  /** skipped: why there was nothing to do (already a link to it, nothing at the source…). */
+  reason?: string
   error?: string
 }

@@ -1,8 +1,84 @@
+import {DryRunSystem} from '../actions/dry-run-system.js'
+import {acquireLock} from '../actions/lock.js'
+import {JournaledSystem, type RealSystemOptions} from '../actions/real-system.js'
+import {isUnfinished, listRuns, RunJournal} from '../actions/runs.js'
+import {settleRun} from '../actions/settle.js'
+import {applyPlan} from '../actions/system.js'
+import type {Action} from '../actions/types.js'
 import type {Check, CheckResult} from '../checks/types.js'
 import type {Context} from '../context/types.js'
-import {UsageError} from '../errors.js'
 import type {FixReport} from '../report/json.js'
+import {runChecks} from './run-checks.js'
 
-export async function fixRun(_ctx: Context, _checks: readonly Check[], _results: readonly CheckResult[], _options: {dryRun: boolean}): Promise<FixReport> {
-  throw new UsageError('--fix is not available yet')
+export interface FixOptions {
+  dryRun: boolean
+  /** Tests only: force the cross-file-system path, or stop the process between two disk effects. */
+  system?: Pick<RealSystemOptions, 'forceCopy' | 'checkpoint'>
+}
+
+/** A run that closed interrupted runs says which (JSON `fix.resumed`). */
+export type FixRunReport = FixReport & {resumed?: string[]}
+
+export function needsFix(result: CheckResult): boolean {
+  return result.status !== 'pass' && result.status !== 'skip'
+}
+
+/** The same change planned by two checks is made once: the first check's action is kept. */
+export function dedupe(actions: readonly Action[]): Action[] {
+  const seen = new Set<string>()
+  return actions.filter((action) => {
+    const {check: _check, note: _note, ...what} = action
+    const key = JSON.stringify({...what, diff: undefined})
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}
+
+/** The actions of every check that did not pass, in the order of `checks` (codex-home before links before stray-state…). */
+export async function planFixes(ctx: Context, checks: readonly Check[], results: readonly CheckResult[]): Promise<Action[]> {
+  const byId = new Map(results.map((r) => [r.id, r]))
+  const planned: Action[] = []
+  for (const check of checks) {
+    const result = byId.get(check.id)
+    if (!check.plan || !result || !needsFix(result)) continue
+    try {
+      planned.push(...(await check.plan(ctx, result)))
+    } catch (error) {
+      throw new Error(`${check.id}: could not plan its fix: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+  return dedupe(planned)
+}
+
+/**
+ * Plans the fixes and, unless it is a dry run, applies them under the lock as one journaled run.
+ * An interrupted run found in the state folder is settled and closed first, and the plan is
+ * made again from a fresh look at the disk, so the new run finishes the job.
+ */
+export async function fixRun(ctx: Context, checks: readonly Check[], results: readonly CheckResult[], options: FixOptions): Promise<FixRunReport> {
+  let actions = await planFixes(ctx, checks, results)
+  if (options.dryRun) return {runId: null, dryRun: true, actions: await applyPlan(new DryRunSystem(), actions)}
+  // a healthy setup takes no lock and records nothing (SPEC rule 2)
+  if (actions.length === 0 && !(await listRuns(ctx.stateDir)).some(isUnfinished)) return {runId: null, dryRun: false, actions: []}
+
+  const lock = await acquireLock(ctx.stateDir, 'fix')
+  try {
+    const journal = new RunJournal(ctx.stateDir)
+    const checkpoint = options.system?.checkpoint
+    const interrupted = (await listRuns(ctx.stateDir)).filter(isUnfinished)
+    if (interrupted.length > 0) {
+      journal.resumes = interrupted.map((r) => r.id)
+      await journal.open()
+      for (const run of interrupted) await settleRun(run, journal.id, {env: ctx.env, checkpoint: (label) => checkpoint?.(label)})
+      actions = await planFixes(ctx, checks, await runChecks(checks, ctx))
+    }
+    const forceCopy = options.system?.forceCopy ?? ctx.env.CODEX_DOCTOR_FORCE_COPY === '1'
+    const reports = await applyPlan(new JournaledSystem(journal, {env: ctx.env, forceCopy, checkpoint}), actions)
+    await journal.close()
+    const report: FixRunReport = {runId: journal.opened ? journal.id : null, dryRun: false, actions: reports}
+    return interrupted.length > 0 ? {...report, resumed: journal.resumes} : report
+  } finally {
+    await lock.release()
+  }
 }

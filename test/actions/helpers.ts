@@ -1,0 +1,54 @@
+/** Applies plans through the real actions layer in a sandbox, and fingerprints a whole tree for "nothing lost". */
+import {createHash} from 'node:crypto'
+import {lstatSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
+import path from 'node:path'
+
+import {JournaledSystem, type RealSystemOptions} from '../../src/actions/real-system.js'
+import {RunJournal} from '../../src/actions/runs.js'
+import {applyPlan} from '../../src/actions/system.js'
+import type {Action} from '../../src/actions/types.js'
+import {undoRun} from '../../src/actions/undo.js'
+import type {Sandbox} from '../sandbox.js'
+
+export const stateDirOf = (s: Sandbox) => path.join(s.env.XDG_STATE_HOME!, 'codex-doctor')
+
+/** One run of `actions`, as --fix applies them (without the lock and the checks). `close: false` leaves it as a crash would. */
+export async function apply(s: Sandbox, actions: Action[], options: Partial<RealSystemOptions> & {close?: boolean} = {}) {
+  const journal = new RunJournal(stateDirOf(s))
+  const reports = await applyPlan(new JournaledSystem(journal, {env: s.env, ...options}), actions)
+  if (options.close !== false) await journal.close()
+  return {runId: journal.opened ? journal.id : null, reports, runDir: journal.dir}
+}
+
+export const undo = (s: Sandbox, runId?: string) => undoRun(stateDirOf(s), {runId, env: s.env})
+
+/** A sandbox's user-visible world: HOME without the repository's .git (its index is compared through git). */
+export function world(s: Sandbox, snapshot: (dir: string) => Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(snapshot(s.home)).filter(([p]) => !p.split(path.sep).includes('.git')))
+}
+
+/**
+ * sha256 of every regular file under `dir`, counted once per inode (a hard link is one file),
+ * except codex-doctor's own journals: the multiset that "every byte is somewhere" compares.
+ */
+export function contentMultiset(dir: string, skip: (p: string) => boolean = () => false): string[] {
+  const seen = new Set<string>()
+  const out: string[] = []
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const full = path.join(d, name)
+      if (skip(full)) continue
+      const st = lstatSync(full)
+      if (st.isDirectory()) walk(full)
+      else if (st.isSymbolicLink()) out.push(`link:${readlinkSync(full)}`)
+      else if (st.isFile()) {
+        const id = `${st.dev}:${st.ino}`
+        if (seen.has(id)) continue
+        seen.add(id)
+        if (name !== 'journal.jsonl' && name !== 'lock') out.push(createHash('sha256').update(readFileSync(full)).digest('hex'))
+      }
+    }
+  }
+  walk(dir)
+  return out.sort()
+}
