@@ -6,9 +6,12 @@
 import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 
+import type {Action} from '../actions/types.js'
+import {isSecret, matchesState, RUNTIME_STATE} from '../codex-facts.js'
 import type {Context} from '../context/types.js'
 import {git} from '../process.js'
 import {nulList, repoPath, trackedFiles} from './repo-files.js'
+import {readSecrets} from './secrets.js'
 import {noDotfiles, shellQuote} from './shared.js'
 import type {Check, Outcome} from './types.js'
 
@@ -201,9 +204,9 @@ export function judgeGitignore(state: GitignoreState): Outcome {
       summary: `git tracks ${state.config}: every setting Codex writes through the link would be committed`,
       details,
       remediation: {
-        text: `Untrack it (the file stays on disk) and ignore it; keep a config.example.toml tracked for reference.`,
+        text: `Untrack it (the file stays on disk) and ignore it; keep a config.example.toml tracked for reference. --fix leaves this to you: it never untracks a file you track.`,
         commands: [`git -C ${shellQuote(state.repo)} rm --cached -- ${shellQuote(state.config)}`, ...(state.ignoredBy ? [] : [append])],
-        automatic: true,
+        automatic: false,
       },
     }
   }
@@ -239,6 +242,54 @@ export function judgeGitignore(state: GitignoreState): Outcome {
   return {status: 'pass', summary: `${state.config} is ignored (${state.ignoredBy.source}:${state.ignoredBy.line}: ${state.ignoredBy.pattern})`, details}
 }
 
+/** `text` with each of `lines` appended unless a line already says it. */
+export function appendLines(text: string, lines: readonly string[]): string {
+  const present = new Set(text.split('\n').map(normalized))
+  const missing = [...new Set(lines)].filter((l) => !present.has(normalized(l)))
+  if (missing.length === 0) return text
+  return (text === '' || text.endsWith('\n') ? text : text + '\n') + missing.map((l) => l + '\n').join('')
+}
+
+/**
+ * Whether an item the broad pattern hid must stay ignored once it is simplified: runtime state
+ * leaves the repository in the same run (stray-state, codex-home), except secrets, kept ignored to be safe.
+ */
+export function staysIgnored(nameInCodexDir: string, extraState: readonly string[]): boolean {
+  const top = nameInCodexDir.replace(/\/$/, '').split('/')[0]!
+  return isSecret(top) || !matchesState(top, [...RUNTIME_STATE, ...extraState])
+}
+
+/**
+ * Every .gitignore edit --fix makes, as whole new texts: step 6's simplification (or the missing
+ * config.toml line) and a line per secret that is tracked or not ignored. The gitignore and the
+ * secrets checks both plan exactly these, so the engine makes them once, never one over the other.
+ */
+export async function planGitignoreEdits(ctx: Context, check: string, secretPaths: readonly string[]): Promise<Action[]> {
+  if (!ctx.dotfiles || !ctx.codexDir) return []
+  const repo = ctx.dotfiles
+  const state = await readGitignore(repo, ctx.codexDir, ctx.env)
+  const texts = new Map<string, string>()
+  const textOf = async (file: string) => texts.get(file) ?? (await readText(file)) ?? ''
+  const lineFor = (file: string, p: string) => '/' + repoPath(path.dirname(file), p).replace(/\/$/, '')
+
+  if (state.oldLines.length > 0) {
+    const keep = state.wouldShow.filter((p) => staysIgnored(repoPath(ctx.codexDir!, p), ctx.config.extra_state))
+    const simplified = simplifyGitignore(await textOf(state.gitignorePath), state.prefix)
+    texts.set(state.gitignorePath, appendLines(simplified, keep.map((p) => lineFor(state.gitignorePath, p))))
+  } else if (!state.configTracked && !(state.ignoredBy && sharedRule(state.ignoredBy))) {
+    texts.set(state.gitignorePath, appendLines(await textOf(state.gitignorePath), [configLine(state.prefix)]))
+  }
+  if (secretPaths.length > 0) {
+    const top = path.join(repo, '.gitignore')
+    texts.set(top, appendLines(await textOf(top), secretPaths.map((p) => lineFor(top, p))))
+  }
+  const edits: Action[] = []
+  for (const [file, content] of texts) {
+    if (content !== (await readText(file))) edits.push({check, op: 'edit', path: file, content, note: 'ignore the live config.toml and the secrets, nothing broader'})
+  }
+  return edits
+}
+
 export const gitignore: Check = {
   id: 'gitignore',
   title: 'The repository ignores the live config.toml',
@@ -246,5 +297,9 @@ export const gitignore: Check = {
     if (!ctx.dotfiles || !ctx.codexDir) return noDotfiles(ctx)
     if ((await trackedFiles(ctx.dotfiles, ['.gitignore'], ctx.env)) === null) return {status: 'skip', summary: `${ctx.dotfiles} is not a git work tree`}
     return judgeGitignore(await readGitignore(ctx.dotfiles, ctx.codexDir, ctx.env))
+  },
+  async plan(ctx: Context) {
+    const {tracked, unignored} = await readSecrets(ctx)
+    return planGitignoreEdits(ctx, 'gitignore', [...tracked, ...unignored])
   },
 }

@@ -7,8 +7,10 @@ import path from 'node:path'
 
 import {SECRET_FILES} from '../codex-facts.js'
 import {statOrUndefined} from '../context/chain.js'
+import type {Action} from '../actions/types.js'
 import type {Context} from '../context/types.js'
 import {git} from '../process.js'
+import {planGitignoreEdits} from './gitignore.js'
 import {globEscape, nulList, repoPath, trackedFiles} from './repo-files.js'
 import {listSome, shellQuote} from './shared.js'
 import type {Check, Outcome} from './types.js'
@@ -149,10 +151,22 @@ export function judgeSecrets(state: SecretsState): Outcome {
   return {status: 'pass', summary: `${modes}; none in CODEX_HOME is readable by others`, details}
 }
 
+/** Untrack each tracked secret (it stays on disk), make CODEX_HOME's secrets 0600; the ignore lines are gitignore's shared edit. */
+export function planSecrets(state: SecretsState): Action[] {
+  return [
+    ...state.tracked.map((p): Action => ({check: 'secrets', op: 'untrack', repo: state.repo!, path: p, note: 'the file stays on disk'})),
+    ...state.modes.map((m): Action => ({check: 'secrets', op: 'chmod', path: m.path, mode: 0o600, note: `was 0${m.mode}`})),
+  ]
+}
+
 export const secrets: Check = {
   id: 'secrets',
   title: 'Secrets stay out of git and private',
   async run(ctx: Context) {
     return judgeSecrets(await readSecrets(ctx))
+  },
+  async plan(ctx: Context) {
+    const state = await readSecrets(ctx)
+    return [...planSecrets(state), ...(await planGitignoreEdits(ctx, 'secrets', [...state.tracked, ...state.unignored]))]
   },
 }
