@@ -167,9 +167,15 @@ export function strayVerdict(items: readonly StrayItem[], home: Home, codexDir: 
   }
 }
 
-/** Each item moves into CODEX_HOME; the actions layer merges folders and backs up the repository's copy of what both hold. */
+/**
+ * Each item moves into CODEX_HOME; the actions layer merges folders and backs up the repository's
+ * copy of what both hold. A secret lands readable by its owner only, whatever its mode was.
+ */
 export function planStrayMoves(items: readonly StrayItem[], check: string): Action[] {
-  return items.map((item) => ({check, op: 'move', path: item.path, to: item.destination, note: describeItem(item)}))
+  return items.flatMap((item): Action[] => [
+    {check, op: 'move', path: item.path, to: item.destination, note: describeItem(item)},
+    ...(item.secret && item.kind === 'file' ? [{check, op: 'chmod', path: item.destination, mode: 0o600, note: 'a secret'} as const] : []),
+  ])
 }
 
 export const strayState: Check = {

@@ -17,7 +17,7 @@ afterEach(() => {
   sandboxes = []
 })
 
-const BIN = ['--codex-bin', CODEX.v089, '--no-probe']
+const BASE = ['--codex-bin', CODEX.v089, '--no-probe']
 
 /** The user's world: HOME without the repository's .git (compared through git itself), which holds index timestamps. */
 function world(s: Sandbox) {
@@ -35,6 +35,8 @@ interface FixCase {
   build(): Sandbox
   /** Checks that --fix must turn into a pass. */
   repairs: string[]
+  /** More arguments for every run, e.g. --dotfiles where no link leads to the repository. */
+  args?: (s: Sandbox) => string[]
   after(s: Sandbox, output: {stdout: string}): void
 }
 
@@ -82,7 +84,10 @@ const CASES: FixCase[] = [
       return s
     },
     repairs: ['links'],
+    // with no link left, nothing leads to the repository: the user names it
+    args: (s) => ['--dotfiles', s.dotfiles],
     after(s) {
+      expect(readlinkSync(path.join(s.codexHome, 'config.toml'))).toBe(path.join(s.codexDir, 'config.toml'))
       expect(readlinkSync(path.join(s.codexHome, 'prompts'))).toBe(path.join(s.codexDir, 'prompts'))
     },
   },
@@ -125,6 +130,8 @@ const CASES: FixCase[] = [
     after(s, {stdout}) {
       expect(gitIn(s.dotfiles, 'ls-files', 'config/codex/.credentials.json').trim()).toBe('')
       expect(mode(path.join(s.codexHome, 'auth.json'))).toBe('600')
+      // the repository's copy moved into CODEX_HOME (stray-state), readable by its owner only
+      expect(mode(path.join(s.codexHome, '.credentials.json'))).toBe('600')
       expect(stdout).toMatch(/codex logout/)
       expect(stdout).not.toContain('SECRET-never-print-me')
     },
@@ -146,6 +153,7 @@ describe.each(CASES)('--fix: $name', (c) => {
   it('before → --fix → after → --fix again does nothing → undo → exactly before', () => {
     const s = c.build()
     sandboxes.push(s)
+    const BIN = [...BASE, ...(c.args?.(s) ?? [])]
     const before = world(s)
     const initial = cliJson(BIN, s.env)
     for (const id of c.repairs) expect(initial.json.checks[id].status, `${id} before`).not.toBe('pass')
@@ -171,6 +179,7 @@ describe.each(CASES)('--fix: $name', (c) => {
   it('--dry-run plans the same actions and writes nothing at all (state folder included)', () => {
     const s = c.build()
     sandboxes.push(s)
+    const BIN = [...BASE, ...(c.args?.(s) ?? [])]
     rmSync(path.join(s.root, 'cache'), {recursive: true, force: true})
     const before = snapshot(s.root)
     const dry = cliJson(['--fix', '--dry-run', ...BIN], s.env)
