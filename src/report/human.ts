@@ -21,15 +21,19 @@ export function wantColor(env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
   return isTTY
 }
 
-/** Replaces every occurrence of the home folder in a string with `~`. */
+const escapeRegExp = (text: string) => text.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/**
+ * Replaces the home folder with `~` where a path starts: not inside another path (a backup
+ * folder mirrors absolute paths), and outside quotes, since a shell expands ~ only there:
+ * '/home/me/dot files/x' becomes ~/'dot files/x'.
+ */
 export function shortenHome(text: string, home: string): string {
   if (!home || home === '/') return text
-  // a shell expands ~ only outside quotes: '/home/me/dot files/x' becomes ~/'dot files/x'
+  const h = escapeRegExp(home)
   return text
-    .split(`'${home}/`)
-    .join(`~/'`)
-    .split(home + '/')
-    .join('~/').replace(new RegExp(`${home.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[\\s'"):,])`, 'g'), '~')
+    .replace(new RegExp(`(?<![\\w./~-])'${h}/`, 'g'), "~/'")
+    .replace(new RegExp(`(?<![\\w./~'-])${h}(?=/|$|[\\s'"):,;])`, 'gm'), '~')
 }
 
 function paint(c: Colors, status: Status, text: string): string {

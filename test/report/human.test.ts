@@ -9,6 +9,9 @@ describe('the human report', () => {
     expect(shortenHome('CODEX_HOME /home/me/.codex', home)).toBe('CODEX_HOME ~/.codex')
     expect(shortenHome('dotfiles at /home/me', home)).toBe('dotfiles at ~')
     expect(shortenHome('/home/mel/x', home)).toBe('/home/mel/x')
+    // a backup folder mirrors absolute paths: the home inside it is not where a path starts
+    expect(shortenHome('kept in /state/backup/home/me/.codex', home)).toBe('kept in /state/backup/home/me/.codex')
+    expect(shortenHome('(/home/me/a, /home/me/b)', home)).toBe('(~/a, ~/b)')
     const command = shortenHome(`ln -sfn '/home/me/dot files/config.toml' /home/me/.codex/config.toml`, home)
     expect(command).toBe(`ln -sfn ~/'dot files/config.toml' ~/.codex/config.toml`)
     // the shell reads it back as the original paths
