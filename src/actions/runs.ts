@@ -22,9 +22,13 @@ export function runsDir(stateDir: string): string {
   return path.join(stateDir, 'runs')
 }
 
-/** `20261123T201500Z-1a2b`: sorts by time, and two runs in one second still differ. */
-export function newRunId(now = new Date(), suffix = randomBytes(2).toString('hex')): string {
-  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${suffix}`
+/** `20261123T201500Z-1a2b`: sorts by time; a second run in the same second sorts after the ones `taken`. */
+export function newRunId(now = new Date(), taken: readonly string[] = [], suffix = randomBytes(2).toString('hex')): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  const sameSecond = taken.filter((id) => id.startsWith(`${stamp}-`)).map((id) => Number.parseInt(id.slice(-4), 16))
+  const last = Math.max(-1, ...sameSecond)
+  const n = Number.parseInt(suffix, 16) > last ? Number.parseInt(suffix, 16) : Math.min(last + 1, 0xffff)
+  return `${stamp}-${n.toString(16).padStart(4, '0')}`
 }
 
 export function isRunId(id: string): boolean {
@@ -89,9 +93,20 @@ export class RunJournal {
   private actionWritten = false
   private readonly backups = new Set<string>()
 
-  constructor(readonly stateDir: string, id = newRunId()) {
+  constructor(readonly stateDir: string, id: string) {
     this.id = id
     this.dir = path.join(runsDir(stateDir), id)
+  }
+
+  /** A journal with an id that sorts after every run recorded (call it under the lock). */
+  static async create(stateDir: string, now = new Date()): Promise<RunJournal> {
+    let taken: string[] = []
+    try {
+      taken = await readdir(runsDir(stateDir))
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT' && errnoCode(error) !== 'ENOTDIR') throw error
+    }
+    return new RunJournal(stateDir, newRunId(now, taken))
   }
 
   /** True once the run folder exists: the run is recorded and can be undone. */

@@ -64,7 +64,7 @@ export async function fixRun(ctx: Context, checks: readonly Check[], results: re
 
   const lock = await acquireLock(ctx.stateDir, 'fix')
   try {
-    const journal = new RunJournal(ctx.stateDir)
+    const journal = await RunJournal.create(ctx.stateDir)
     const checkpoint = options.system?.checkpoint
     const interrupted = (await listRuns(ctx.stateDir)).filter(isUnfinished)
     if (interrupted.length > 0) {

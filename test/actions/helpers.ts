@@ -14,7 +14,7 @@ export const stateDirOf = (s: Sandbox) => path.join(s.env.XDG_STATE_HOME!, 'code
 
 /** One run of `actions`, as --fix applies them (without the lock and the checks). `close: false` leaves it as a crash would. */
 export async function apply(s: Sandbox, actions: Action[], options: Partial<RealSystemOptions> & {close?: boolean} = {}) {
-  const journal = new RunJournal(stateDirOf(s))
+  const journal = await RunJournal.create(stateDirOf(s))
   const reports = await applyPlan(new JournaledSystem(journal, {env: s.env, ...options}), actions)
   if (options.close !== false) await journal.close()
   return {runId: journal.opened ? journal.id : null, reports, runDir: journal.dir}
@@ -51,4 +51,14 @@ export function contentMultiset(dir: string, skip: (p: string) => boolean = () =
   }
   walk(dir)
   return out.sort()
+}
+
+/** The old layout's migration as the codex-home check plans it: a real folder, the state moved in, the entries linked. */
+export function migrationPlan(s: Sandbox): Action[] {
+  const state = ['auth.json', 'history.jsonl', 'sessions', 'log', 'version.json']
+  return [
+    {check: 'codex-home', op: 'mkdir', path: s.codexHome},
+    ...state.map((item): Action => ({check: 'codex-home', op: 'move', path: path.join(s.codexDir, item), to: path.join(s.codexHome, item)})),
+    ...['config.toml', 'prompts'].map((entry): Action => ({check: 'codex-home', op: 'link', path: path.join(s.codexHome, entry), to: path.join(s.codexDir, entry)})),
+  ]
 }

@@ -1,0 +1,164 @@
+/** The pure decisions of the actions layer: run ids, journal reading, expectations, lock staleness, dependencies. */
+import path from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {replay} from '../../src/actions/expect.js'
+import {describeChange, type Expect, type Fingerprint} from '../../src/actions/fingerprint.js'
+import {parseJournal, type JournalLine, summarize} from '../../src/actions/journal.js'
+import {heldMessage, isStale, parseHolder} from '../../src/actions/lock.js'
+import {backupPathOf, isRunId, newRunId} from '../../src/actions/runs.js'
+import {parseIndex} from '../../src/actions/steps.js'
+import {backupSummary, blockedBy, reportOf} from '../../src/actions/system.js'
+import {chainOf, pickTarget, stepsToReverse} from '../../src/actions/undo.js'
+import {UsageError} from '../../src/errors.js'
+
+describe('run ids', () => {
+  const at = new Date('2026-11-23T20:15:00.123Z')
+  it('are the UTC time and 4 hex digits', () => {
+    expect(newRunId(at, [], '1a2b')).toBe('20261123T201500Z-1a2b')
+    expect(isRunId('20261123T201500Z-1a2b')).toBe(true)
+    expect(isRunId('../etc')).toBe(false)
+  })
+  it('sort after every run of the same second', () => {
+    expect(newRunId(at, ['20261123T201500Z-f000'], '0001')).toBe('20261123T201500Z-f001')
+    expect(newRunId(at, ['20261123T201500Z-0001', '20261123T201459Z-ffff'], 'abcd')).toBe('20261123T201500Z-abcd')
+  })
+})
+
+it('a backup mirrors the absolute path, so a user finds their file', () => {
+  expect(backupPathOf('/s/runs/R', '/home/u/.codex/config.toml')).toBe('/s/runs/R/backup/home/u/.codex/config.toml')
+})
+
+describe('reading a journal', () => {
+  const header: JournalLine = {t: 'run', v: 1, runId: 'R', started: '2026-11-23T20:15:00.000Z', pid: 1, host: 'h', version: '0.1.0'}
+  const step = {op: 'mkdir' as const, path: '/a', mode: 0o755}
+  const text = (lines: JournalLine[]) => lines.map((l) => JSON.stringify(l)).join('\n') + '\n'
+
+  it('drops a last line cut short by a crash, and refuses a damaged line in the middle', () => {
+    const good = text([header, {t: 'begin', n: 0, a: 0, step}])
+    expect(parseJournal(good + '{"t":"do')).toHaveLength(2)
+    expect(() => parseJournal(text([header]) + '{"t":"do\n' + text([{t: 'done', n: 0}]))).toThrow(/line 2/)
+  })
+
+  it('tells done, begun (a crash) and settled steps apart, and what undo has reversed', () => {
+    const run = summarize('R', '/d', [
+      header,
+      {t: 'action', a: 0, check: 'x', op: 'mkdir', path: '/a'},
+      {t: 'begin', n: 0, a: 0, step},
+      {t: 'done', n: 0},
+      {t: 'begin', n: 1, a: 0, step: {...step, path: '/b'}},
+      {t: 'begin', n: 2, a: 0, step: {...step, path: '/c'}},
+      {t: 'settled', n: 2, state: 'before', by: 'S'},
+      {t: 'begin', n: 3, a: 0, step: {...step, path: '/e'}},
+      {t: 'settled', n: 3, state: 'after', by: 'S'},
+      {t: 'undo-begin', n: 3},
+      {t: 'undo-done', n: 3},
+    ])!
+    expect(run.steps.map((s) => [s.state, s.undo])).toEqual([['done', 'no'], ['begun', 'no'], ['not-done', 'no'], ['done', 'done']])
+    expect(run.end).toBeUndefined()
+    expect(stepsToReverse(run).map((s) => s.n)).toEqual([0])
+  })
+
+  it('a journal without its header is no run', () => {
+    expect(summarize('R', '/d', [])).toBeNull()
+  })
+})
+
+describe('what undo expects to find', () => {
+  const file: Fingerprint = {kind: 'file', mode: 0o600, size: 3, mtimeMs: 1}
+  it('replays moves, merges and removals into the state of each path', () => {
+    const {paths} = replay([
+      {step: {op: 'mkdir', path: '/h', mode: 0o755}},
+      {step: {op: 'rename', from: '/r/s', to: '/h/s', item: {kind: 'dir', mode: 0o755}, tree: {a: file, d: {kind: 'dir', mode: 0o700}, 'd/b': file}}},
+      {step: {op: 'rename', from: '/h/s/a', to: '/b/a', item: file, backup: true}},
+      {step: {op: 'symlink', path: '/h/c', target: '/r/c'}},
+      {step: {op: 'chmod', path: '/h/s/d/b', kind: 'file', from: 0o600, to: 0o644}},
+      {step: {op: 'rmdir', path: '/r', mode: 0o755}},
+    ])
+    expect(Object.fromEntries(paths)).toEqual({
+      '/h': {kind: 'dir', mode: 0o755, complete: true},
+      '/r': {kind: 'missing'},
+      '/h/s': {kind: 'dir', mode: 0o755, complete: true},
+      '/h/s/a': {kind: 'missing'},
+      '/h/s/d': {kind: 'dir', mode: 0o700, complete: true},
+      '/h/s/d/b': {...file, mode: 0o644},
+      '/b/a': file,
+      '/h/c': {kind: 'link', target: '/r/c'},
+    })
+  })
+
+  it.each<[string, Expect, Fingerprint, RegExp | null]>([
+    ['same', {kind: 'file', size: 3, mode: 0o600}, file, null],
+    ['gone', {kind: 'file'}, {kind: 'missing'}, /is gone/],
+    ['in the way', {kind: 'missing'}, file, /is there now/],
+    ['kind', {kind: 'dir'}, file, /is a file now/],
+    ['target', {kind: 'link', target: '/a'}, {kind: 'link', target: '/b'}, /points to \/b/],
+    ['mode', {kind: 'file', mode: 0o600}, {...file, mode: 0o644}, /mode is 644/],
+    ['size', {kind: 'file', size: 4}, file, /size 4 → 3/],
+    ['hash', {kind: 'file', sha256: 'a'}, {...file, sha256: 'b'}, /content changed/],
+    ['time', {kind: 'file', mtimeMs: 2}, file, /time changed/],
+  ])('describeChange: %s', (_name, expected, actual, message) => {
+    const why = describeChange(expected, actual)
+    if (message) expect(why).toMatch(message)
+    else expect(why).toBeNull()
+  })
+})
+
+describe('the lock', () => {
+  const alive = (pid: number) => pid === 1
+  it('is stale only when its holder is a dead pid on this host, or unreadable and old', () => {
+    expect(isStale({pid: 2, started: '', host: 'h'}, 0, 'h', alive)).toBe(true)
+    expect(isStale({pid: 1, started: '', host: 'h'}, 0, 'h', alive)).toBe(false)
+    expect(isStale({pid: 2, started: '', host: 'other'}, 0, 'h', alive)).toBe(false)
+    expect(isStale(null, 100, 'h', alive)).toBe(false)
+    expect(isStale(null, 60_000, 'h', alive)).toBe(true)
+  })
+  it('names its holder', () => {
+    expect(parseHolder('{"pid":42,"started":"t","host":"h","command":"fix"}')).toEqual({pid: 42, started: 't', host: 'h', command: 'fix'})
+    expect(parseHolder('garbage')).toBeNull()
+    expect(heldMessage({pid: 42, started: 't', host: 'h', command: 'fix'}, '/s/lock', 'h')).toMatch(/--fix is running \(pid 42, since t\)/)
+    expect(heldMessage({pid: 42, started: 't', host: 'far', command: 'undo'}, '/s/lock', 'h')).toMatch(/undo is running \(pid 42 on far/)
+  })
+})
+
+describe('a plan', () => {
+  it('an action depends on a failed one when it touches the same path, one inside it, or one around it', () => {
+    const failed = ['/h/.codex/sessions']
+    expect(blockedBy({check: 'x', op: 'chmod', path: '/h/.codex/sessions/a', mode: 0o600}, failed)).toBe('/h/.codex/sessions')
+    expect(blockedBy({check: 'x', op: 'mkdir', path: '/h/.codex'}, failed)).toBe('/h/.codex/sessions')
+    expect(blockedBy({check: 'x', op: 'move', path: '/r/x', to: '/h/.codex/sessions'}, failed)).toBe('/h/.codex/sessions')
+    expect(blockedBy({check: 'x', op: 'link', path: '/h/.codex/prompts', to: '/h/.codex/sessions'}, failed)).toBeUndefined()
+    expect(blockedBy({check: 'x', op: 'mkdir', path: '/h/.codex/sessions2'}, failed)).toBeUndefined()
+  })
+
+  it('reports one backup path: the file, or the folder holding them all', () => {
+    expect(backupSummary([])).toBeUndefined()
+    expect(backupSummary(['/b/x/y/1', '/b/x/z/2'])).toBe('/b/x')
+    expect(reportOf({check: 'secrets', op: 'chmod', path: '/a', mode: 0o600}, 'planned')).toEqual({check: 'secrets', op: 'chmod', path: '/a', mode: '600', status: 'planned'})
+    expect(reportOf({check: 'gitignore', op: 'edit', path: '/a', content: 'SECRET'}, 'applied')).not.toHaveProperty('content')
+  })
+
+  it('parses git ls-files -s -z, spaces and tabs in names included', () => {
+    expect(parseIndex('100644 abc 0\ta b\tc\x00120000 def 0\tl\x00')).toEqual([
+      {mode: '100644', sha: 'abc', stage: '0', path: 'a b\tc'},
+      {mode: '120000', sha: 'def', stage: '0', path: 'l'},
+    ])
+  })
+})
+
+describe('which run undo takes', () => {
+  const run = (id: string, extra: object = {}) =>
+    ({id, dir: path.join('/s', id), header: {t: 'run', v: 1, runId: id, started: id, pid: 1, host: 'h', version: '0'}, actions: [], steps: [], ...extra}) as never
+  it('the latest not undone, or the one named', () => {
+    const runs = [run('20260101T000000Z-0001'), run('20260101T000000Z-0002', {undone: 'x'})]
+    expect(pickTarget(runs, undefined, '/s')).toMatchObject({kind: 'run', run: {id: '20260101T000000Z-0001'}})
+    expect(pickTarget(runs, '20260101T000000Z-0002', '/s')).toMatchObject({kind: 'already'})
+    expect(pickTarget([], undefined, '/s')).toEqual({kind: 'nothing'})
+    expect(() => pickTarget(runs, '20260101T000000Z-0003', '/s')).toThrow(UsageError)
+  })
+  it('with the interrupted runs it resumed, newest first', () => {
+    const a = run('20260101T000000Z-0001')
+    const b = run('20260101T000001Z-0001', {header: {...(run('20260101T000001Z-0001') as {header: object}).header, resumes: ['20260101T000000Z-0001']}})
+    expect(chainOf(b, [a, b]).map((r) => r.id)).toEqual(['20260101T000001Z-0001', '20260101T000000Z-0001'])
+  })
+})
