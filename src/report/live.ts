@@ -17,7 +17,7 @@ export async function liveChecks(checks: readonly Check[], work: (hooks: RunHook
       title: check.title,
       task: async (_: unknown, task: {title: string}) => {
         const result = await finished.get(check.id)!
-        task.title = `${check.id}: ${result.summary}`
+        task.title = `${check.title}: ${result.status}`
       },
     })),
     {concurrent: true, exitOnError: false, rendererOptions: {clearOutput: true, collapseErrors: true}},
