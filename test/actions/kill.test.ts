@@ -1,0 +1,159 @@
+/**
+ * SPEC rule 3, by force: a fixer applying a large plan (hundreds of session files merged into an
+ * existing folder with conflicts, a secret untracked and moved, a clobbered file replaced by a
+ * link, a chmod, an edit) is SIGKILLed at many points between two disk effects. After each kill:
+ * every original file's content is still there (in place, at its destination or in the backup)
+ * and none is duplicated; the next --fix finishes the job exactly as an uninterrupted run does;
+ * undo (of the finished chain, or straight after the kill) restores the state before, exactly.
+ */
+import {spawnSync} from 'node:child_process'
+import {readdirSync, statSync} from 'node:fs'
+import path from 'node:path'
+import {afterEach, beforeAll, describe, expect, it} from 'vitest'
+
+import type {Action} from '../../src/actions/types.js'
+import {REPO_ROOT} from '../codex-bins.js'
+import {clobberConfig, gitIn, makeSandbox, snapshot, type Sandbox} from '../sandbox.js'
+import {contentMultiset, stateDirOf, world} from './helpers.js'
+
+const CHILD = path.join(REPO_ROOT, 'test', 'actions', 'kill-child.mjs')
+
+let sandboxes: Sandbox[] = []
+afterEach(() => {
+  for (const s of sandboxes) s.cleanup()
+  sandboxes = []
+})
+
+beforeAll(() => {
+  // the child runs dist/: it must be built from these sources
+  const newest = (dir: string) => Math.max(...readdirSync(dir).map((f) => statSync(path.join(dir, f)).mtimeMs))
+  const built = Math.min(newest(path.join(REPO_ROOT, 'dist', 'actions')), statSync(path.join(REPO_ROOT, 'dist', 'engine', 'fix.js')).mtimeMs)
+  const sources = Math.max(newest(path.join(REPO_ROOT, 'src', 'actions')), statSync(path.join(REPO_ROOT, 'src', 'engine', 'fix.ts')).mtimeMs)
+  if (built < sources) throw new Error('dist/ is older than src/actions: run `npx tsc -p .` (npm test does) before these tests')
+})
+
+/** CODEX_HOME with its state, and the repository holding hundreds of stray session files that overlap it. */
+function machine(sessionFiles: number) {
+  const s = makeSandbox()
+  sandboxes.push(s)
+  for (let i = 0; i < sessionFiles; i++) {
+    const day = String(1 + (i % 30)).padStart(2, '0')
+    s.write(path.join(s.codexDir, 'sessions', '2026', '01', day, `rollout-${i}.jsonl`), `{"repo":${i}}\n`.repeat(1 + (i % 7)), i % 5 === 0 ? 0o600 : 0o644)
+  }
+  // CODEX_HOME already holds some of the same days, some of the same names (conflicts), and its own files
+  for (let i = 0; i < sessionFiles; i += 10) {
+    const day = String(1 + (i % 30)).padStart(2, '0')
+    s.write(path.join(s.codexHome, 'sessions', '2026', '01', day, `rollout-${i}.jsonl`), `{"home":${i}}\n`)
+    s.write(path.join(s.codexHome, 'sessions', '2026', '01', day, `home-only-${i}.jsonl`), `{"home-only":${i}}\n`)
+  }
+  s.write(path.join(s.codexDir, 'history.jsonl'), '{"repo history":1}\n', 0o600)
+  s.write(path.join(s.codexDir, 'log', 'codex-tui.log'), 'repo log\n')
+  s.write(path.join(s.codexDir, 'log', 'older.log'), 'older repo log\n')
+  s.link(path.join(s.codexDir, 'sessions', 'latest'), '2026/01/02/rollout-1.jsonl')
+  const credentials = s.write(path.join(s.codexDir, '.credentials.json'), '{"token":"never-print-me"}\n', 0o600)
+  s.git('add', '-f', 'config/codex/.credentials.json')
+  s.commit('a secret, tracked by mistake')
+  clobberConfig(s)
+  s.write(path.join(s.codexHome, 'auth.json'), '{"auth":1}\n', 0o644)
+  const plan: Action[] = [
+    {check: 'codex-home', op: 'move', path: path.join(s.codexDir, 'sessions'), to: path.join(s.codexHome, 'sessions')},
+    {check: 'codex-home', op: 'move', path: path.join(s.codexDir, 'history.jsonl'), to: path.join(s.codexHome, 'history.jsonl')},
+    {check: 'codex-home', op: 'move', path: path.join(s.codexDir, 'log'), to: path.join(s.codexHome, 'log')},
+    {check: 'codex-home', op: 'untrack', path: credentials, repo: s.dotfiles},
+    {check: 'codex-home', op: 'move', path: credentials, to: path.join(s.codexHome, '.credentials.json')},
+    {check: 'codex-home', op: 'link', path: path.join(s.codexHome, 'config.toml'), to: path.join(s.codexDir, 'config.toml')},
+    {check: 'codex-home', op: 'chmod', path: path.join(s.codexHome, 'auth.json'), mode: 0o600},
+    {check: 'codex-home', op: 'edit', path: path.join(s.dotfiles, '.gitignore'), content: 'config/codex/config.toml\nconfig/codex/.credentials.json\n'},
+  ]
+  return {s, plan}
+}
+
+interface ChildResult {
+  killed: boolean
+  checkpoints: number
+  report: {runId?: string | null; status?: string; changed?: unknown[]} | null
+}
+
+function child(s: Sandbox, job: {mode: 'fix' | 'undo'; plan: Action[]; killAt?: number; forceCopy?: boolean}): ChildResult {
+  const result = spawnSync(process.execPath, [CHILD, JSON.stringify({...job, killAt: job.killAt ?? null, stateDir: stateDirOf(s), home: s.home})], {env: s.env, encoding: 'utf8', timeout: 120_000})
+  if (result.signal === 'SIGKILL') return {killed: true, checkpoints: job.killAt ?? 0, report: null}
+  if (result.status !== 0) throw new Error(`child ${job.mode} exited ${result.status}: ${result.stderr}`)
+  const out = JSON.parse(result.stdout) as {checkpoints: number; report: ChildResult['report']}
+  return {killed: false, ...out}
+}
+
+/** What the user sees, comparable between two machines: file times left out (undo's exact check has them), the sandbox root named. */
+const userWorld = (s: Sandbox) => {
+  const entries = Object.entries(world(s, snapshot)).map(([p, v]) => [p, (v.startsWith('file ') ? v.split(' ').filter((_, i) => i !== 2).join(' ') : v).replaceAll(s.root, '<root>')])
+  return {...Object.fromEntries(entries), index: gitIn(s.dotfiles, 'ls-files', '-s')}
+}
+
+/** Our own journals and lock, and git's internals (the index is compared through `git ls-files -s`). */
+const skipJournals = (p: string) => ['journal.jsonl', 'lock', '.git'].includes(path.basename(p))
+
+/** Each original content counted: at least as often as before (a verified copy may briefly exist twice when copying), and exactly as often when renaming. */
+function expectNothingLost(s: Sandbox, originals: string[], exact: boolean) {
+  const now = new Map<string, number>()
+  for (const h of contentMultiset(s.root, skipJournals)) now.set(h, (now.get(h) ?? 0) + 1)
+  const before = new Map<string, number>()
+  for (const h of originals) before.set(h, (before.get(h) ?? 0) + 1)
+  for (const [h, n] of before) {
+    if (exact) expect(now.get(h) ?? 0, `content ${h}`).toBe(n)
+    else expect(now.get(h) ?? 0, `content ${h}`).toBeGreaterThanOrEqual(n)
+  }
+}
+
+/** Kill points spread over the whole run, plus a few at random, and every point of its first and last steps (the edit, the chmod, the link, the untrack). */
+function killPoints(total: number, spread: number, random: number, tail: number): number[] {
+  const points = new Set<number>([1, 2, 3, 4])
+  for (let p = total - tail + 1; p <= total; p++) points.add(p)
+  for (let i = 1; i < spread; i++) points.add(Math.round((i * total) / spread))
+  for (let i = 0; i < random; i++) points.add(1 + Math.floor(Math.random() * total))
+  return [...points].filter((p) => p >= 1 && p <= total).sort((a, b) => a - b)
+}
+
+// copying keeps nanosecond times with one `touch -r` per file (~20 ms): fewer files there
+describe.each([
+  {name: 'renames (one file system)', forceCopy: false, files: 300, spread: 8, random: 2, tail: 20},
+  {name: 'copies (across file systems, forced)', forceCopy: true, files: 60, spread: 5, random: 1, tail: 6},
+])('SIGKILL at any point of a large --fix: $name, $files session files', ({forceCopy, files, spread, random, tail}) => {
+  it('nothing lost after each kill; the next --fix finishes the job; undo restores the state before', {timeout: 600_000}, () => {
+    // the uninterrupted run: how many points there are, and what "finished" looks like
+    const clean = machine(files)
+    const cleanBefore = userWorld(clean.s)
+    const full = child(clean.s, {mode: 'fix', plan: clean.plan, forceCopy})
+    expect(full.report!.runId).toBeTruthy()
+    const finished = userWorld(clean.s)
+    expect(finished).not.toEqual(cleanBefore)
+    const points = killPoints(full.checkpoints, spread, random, tail)
+    expect(points.length).toBeGreaterThan(spread / 2)
+
+    points.forEach((killAt, i) => {
+      const {s, plan} = machine(files)
+      const before = userWorld(s)
+      const exactBefore = world(s, snapshot)
+      const originals = contentMultiset(s.root, skipJournals)
+
+      expect(child(s, {mode: 'fix', plan, killAt, forceCopy}).killed, `killed at ${killAt}`).toBe(true)
+      expectNothingLost(s, originals, !forceCopy)
+
+      if (i % 3 === 2) {
+        // undo straight after the crash: the half-done run is reversed from its journal and the disk
+        const undo = child(s, {mode: 'undo', plan})
+        expect(undo.report, `undo after a kill at ${killAt}`).toMatchObject({status: 'undone', changed: []})
+      } else {
+        const resumed = child(s, {mode: 'fix', plan, forceCopy})
+        expect(resumed.report, `resume after a kill at ${killAt}`).toMatchObject({resumed: [expect.any(String)]})
+        expect(userWorld(s), `finished after a kill at ${killAt}`).toEqual(finished)
+        expectNothingLost(s, originals, !forceCopy)
+        // now and then kill the undo too: the next undo carries on
+        if (i % 3 === 1) expect(child(s, {mode: 'undo', plan, killAt: 1 + ((killAt * 7) % 40)}).killed).toBe(true)
+        const undo = child(s, {mode: 'undo', plan})
+        expect(undo.report, `undo after a kill at ${killAt}`).toMatchObject({status: 'undone', changed: []})
+      }
+      expect(userWorld(s)).toEqual(before)
+      expect(world(s, snapshot), `exactly as before, kill at ${killAt}`).toEqual(exactBefore)
+      s.cleanup()
+    })
+  })
+})
