@@ -1,3 +1,4 @@
+import {acquireLock} from '../actions/lock.js'
 import type {Check, CheckResult} from '../checks/types.js'
 import type {Context} from '../context/types.js'
 import type {FixReport} from '../report/json.js'
@@ -23,9 +24,15 @@ export async function diagnose(ctx: Context, selected: readonly Check[], options
     return selected.map((c) => byId.get(c.id) ?? toResult(c, {status: 'skip', summary: 'skipped (--skip or codex-doctor.toml)'}, 0))
   }
 
-  const results = await check()
-  if (!options.fix) return {results, fix: null}
-  const fix = await fixRun(ctx, active, results, {dryRun: options.fix.dryRun})
-  if (options.fix.dryRun || fix.actions.every((a) => a.status !== 'applied')) return {results, fix}
-  return {results: await check(), fix}
+  // a fixer locks before it looks, so that what it plans is what it finds when it acts
+  const lock = options.fix && !options.fix.dryRun ? await acquireLock(ctx.stateDir, 'fix') : null
+  try {
+    const results = await check()
+    if (!options.fix) return {results, fix: null}
+    const fix = await fixRun(ctx, active, results, {dryRun: options.fix.dryRun, lockHeld: lock !== null})
+    if (options.fix.dryRun || fix.actions.every((a) => a.status !== 'applied')) return {results, fix}
+    return {results: await check(), fix}
+  } finally {
+    await lock?.release()
+  }
 }

@@ -12,6 +12,12 @@ import {runChecks} from './run-checks.js'
 
 export interface FixOptions {
   dryRun: boolean
+  /**
+   * The caller took the fix lock before it ran the checks behind `results`, so the plan is
+   * current. Without it, fixRun takes the lock and looks at the disk again under it: another
+   * fixer may have changed it between those checks and the lock.
+   */
+  lockHeld?: boolean
   /** Tests only: force the cross-file-system path, or stop the process between two disk effects. */
   system?: Pick<RealSystemOptions, 'forceCopy' | 'checkpoint'>
 }
@@ -62,8 +68,9 @@ export async function fixRun(ctx: Context, checks: readonly Check[], results: re
   // a healthy setup takes no lock and records nothing (SPEC rule 2)
   if (actions.length === 0 && !(await listRuns(ctx.stateDir)).some(isUnfinished)) return {runId: null, dryRun: false, actions: []}
 
-  const lock = await acquireLock(ctx.stateDir, 'fix')
+  const lock = options.lockHeld ? null : await acquireLock(ctx.stateDir, 'fix')
   try {
+    if (lock) actions = await planFixes(ctx, checks, await runChecks(checks, ctx))
     const journal = await RunJournal.create(ctx.stateDir)
     const checkpoint = options.system?.checkpoint
     const interrupted = (await listRuns(ctx.stateDir)).filter(isUnfinished)
@@ -79,6 +86,6 @@ export async function fixRun(ctx: Context, checks: readonly Check[], results: re
     const report: FixRunReport = {runId: journal.opened ? journal.id : null, dryRun: false, actions: reports}
     return interrupted.length > 0 ? {...report, resumed: journal.resumes} : report
   } finally {
-    await lock.release()
+    await lock?.release()
   }
 }
