@@ -97,6 +97,22 @@ describe('link', () => {
     )
   })
 
+  it('the same path backed up twice in one run: the second copy gets its own name', async () => {
+    const s = sandbox()
+    clobberConfig(s)
+    const at = path.join(s.codexHome, 'config.toml')
+    const before = world(s, snapshot)
+    const {reports} = await apply(s, [
+      {check: 'a', op: 'link', path: at, to: s.p('first-target')},
+      {check: 'b', op: 'link', path: at, to: path.join(s.codexDir, 'config.toml')},
+    ])
+    expect(reports[1]!.backup).toBe(`${reports[0]!.backup}.~1~`)
+    expect(readlinkSync(reports[1]!.backup!)).toBe(s.p('first-target'))
+    expect(readFileSync(reports[0]!.backup!, 'utf8')).toContain('model_reasoning_effort')
+    await undo(s)
+    expect(world(s, snapshot)).toEqual(before)
+  })
+
   it('a link already right is skipped and records no run', async () => {
     const s = sandbox()
     const {runId, reports} = await apply(s, [{check: 'links', op: 'link', path: path.join(s.codexHome, 'prompts'), to: path.join(s.codexDir, 'prompts')}])
