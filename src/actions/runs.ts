@@ -10,9 +10,8 @@ import path from 'node:path'
 
 import {VERSION} from '../version.js'
 import {fsyncDir} from './disk.js'
-import {errnoCode, lstatOrNull} from './fingerprint.js'
+import {errnoCode, type Fingerprint, lstatOrNull} from './fingerprint.js'
 import {type JournalLine, JournalWriter, parseJournal, type RunHeader, type RunRecord, summarize} from './journal.js'
-import type {Fingerprint} from './fingerprint.js'
 import type {Step, StepState} from './steps.js'
 import type {Action} from './types.js'
 
