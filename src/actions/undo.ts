@@ -35,8 +35,10 @@ export interface UndoReport {
   actions: UndoneAction[]
   /** refused: each path that is no longer as the run left it. */
   changed: Change[]
-  /** already-undone: when. */
+  /** already-undone: when. nothing: when the latest run was undone, if there is one. */
   undoneAt?: string
+  /** nothing: the latest run recorded (every run is undone). */
+  latest?: string
 }
 
 export interface UndoOptions {
@@ -116,7 +118,8 @@ export async function undoRun(stateDir: string, options: UndoOptions): Promise<U
   try {
     let runs = await listRuns(stateDir)
     const target = pickTarget(runs, options.runId, stateDir)
-    if (target.kind === 'nothing') return none
+    const latest = runs.at(-1)
+    if (target.kind === 'nothing') return latest ? {...none, latest: latest.id, undoneAt: latest.undone} : none
     if (target.kind === 'already') return {...none, status: 'already-undone', runId: target.run.id, undoneAt: target.run.undone}
 
     // a crash (of a fix or of an earlier undo) left a step half-told: read it from the disk first

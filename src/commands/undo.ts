@@ -16,7 +16,7 @@ export function undoLines(report: UndoReport, home: string, c: Colors = pc.creat
   const t = (p: string) => tildify(p, home)
   switch (report.status) {
     case 'nothing':
-      return ['Nothing to undo: no --fix run is recorded that is not undone already.']
+      return [report.latest ? `Nothing to undo: the latest run, ${report.latest}, was already undone (${report.undoneAt}).` : 'Nothing to undo: no --fix run is recorded.']
     case 'already-undone':
       return [`Run ${report.runId} was already undone (${report.undoneAt}); nothing changed.`]
     case 'refused':

@@ -23,7 +23,7 @@ it('nothing to undo: one clear line, exit 0, no state folder created', () => {
   const s = oldLayout()
   const result = cli(['undo'], s.env)
   expect(result).toMatchObject({status: 0, stderr: ''})
-  expect(result.stdout).toBe('Nothing to undo: no --fix run is recorded that is not undone already.\n')
+  expect(result.stdout).toBe('Nothing to undo: no --fix run is recorded.\n')
   expect(snapshot(s.root)).not.toHaveProperty('state')
 })
 
@@ -42,6 +42,9 @@ it('undoes the latest run, naming each action with ~ paths; a second undo of it 
   const again = cliJson(['undo', runId!], s.env)
   expect(again.status).toBe(0)
   expect(again.json).toMatchObject({tool: 'codex-doctor', command: 'undo', status: 'already-undone', runId})
+  const twice = cli(['undo'], s.env)
+  expect(twice.status).toBe(0)
+  expect(twice.stdout).toMatch(new RegExp(`^Nothing to undo: the latest run, ${runId}, was already undone \\(`))
 })
 
 it('refuses with exit 1, naming the changed path, and changes nothing', async () => {
