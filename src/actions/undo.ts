@@ -2,6 +2,8 @@
  * `codex-doctor undo`: reverses a run's steps newest first. First it checks that every path the
  * run touched is exactly as the run left it; if one is not, it stops before changing anything
  * and says which. A run that resumed an interrupted one is undone together with it.
+ * File times come back exactly (a rename keeps them, a copy sets them); a folder's own time
+ * does not (adding and removing its entries changes it).
  */
 import path from 'node:path'
 
