@@ -1,0 +1,111 @@
+/**
+ * SPEC rule 3 through the real command line: `codex-doctor --fix` itself (bin/run.js, real
+ * checks, real planning, no test hook) is SIGKILLed at points spread over a migration that
+ * merges hundreds of session files. After each kill nothing is lost; the next `--fix` finishes
+ * the job and ends where an uninterrupted run ends; `undo` then restores the machine as it was.
+ * (test/actions/kill.test.ts kills at every kind of step, deterministically, through a hook.)
+ */
+import {spawn} from 'node:child_process'
+import path from 'node:path'
+import {afterEach, expect, it} from 'vitest'
+
+import {contentMultiset, world} from '../actions/helpers.js'
+import {CODEX, REPO_ROOT} from '../codex-bins.js'
+import {gitIn, makeSandbox, snapshot, type Sandbox} from '../sandbox.js'
+import {cli, cliJson} from './helpers.js'
+
+const ARGS = ['--no-probe', '--codex-bin', CODEX.v089]
+const SESSIONS = 400
+
+let sandboxes: Sandbox[] = []
+afterEach(() => {
+  for (const s of sandboxes) s.cleanup()
+  sandboxes = []
+})
+
+/**
+ * Hundreds of sessions left in the repository, while CODEX_HOME already has a file in every one
+ * of their day folders: stray-state's move merges them one file at a time.
+ */
+function machine(): Sandbox {
+  const s = makeSandbox()
+  sandboxes.push(s)
+  for (let day = 1; day <= 28; day++) {
+    const d = String(day).padStart(2, '0')
+    s.write(path.join(s.codexHome, 'sessions', '2026', '03', d, `home-${d}.jsonl`), `{"home":${day}}\n`)
+  }
+  for (let i = 0; i < SESSIONS; i++) {
+    const day = String(1 + (i % 28)).padStart(2, '0')
+    s.write(path.join(s.codexDir, 'sessions', '2026', '03', day, `rollout-${i}.jsonl`), `{"session":${i}}\n`.repeat(1 + (i % 5)))
+  }
+  s.write(path.join(s.codexDir, 'history.jsonl'), '{"repo history":1}\n', 0o600)
+  return s
+}
+
+/** Without times (a move keeps them, a resumed copy may not to the nanosecond) and with the sandbox root named alike. */
+function userWorld(s: Sandbox) {
+  const files = Object.entries(world(s, snapshot)).map(([p, v]) => [p, (v.startsWith('file ') ? v.split(' ').filter((_, i) => i !== 2).join(' ') : v).replaceAll(s.root, '<root>')])
+  return {...Object.fromEntries(files), index: gitIn(s.dotfiles, 'ls-files', '-s')}
+}
+
+/** The paths whose entries differ, each with both sides: a failure that says where. */
+function differences(a: Record<string, string>, b: Record<string, string>): string[] {
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()
+  return keys.filter((k) => a[k] !== b[k]).map((k) => `${k}: ${a[k]?.slice(0, 80)} ≠ ${b[k]?.slice(0, 80)}`)
+}
+
+const ours = (p: string) => ['journal.jsonl', 'lock', '.git'].includes(path.basename(p))
+
+/** Starts `codex-doctor --fix` and SIGKILLs it after `ms`; resolves with how it ended and how long it ran. */
+function fixKilledAfter(s: Sandbox, ms: number | null): Promise<{signal: NodeJS.Signals | null; status: number | null; elapsed: number}> {
+  return new Promise((resolve) => {
+    const started = performance.now()
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'run.js'), '--fix', ...ARGS], {env: s.env, cwd: s.home, stdio: 'ignore'})
+    const timer = ms === null ? undefined : setTimeout(() => child.kill('SIGKILL'), ms)
+    child.on('exit', (status, signal) => {
+      clearTimeout(timer)
+      resolve({signal, status, elapsed: performance.now() - started})
+    })
+  })
+}
+
+it('a real --fix killed at many points: nothing lost, the next --fix finishes, undo restores', {timeout: 600_000}, async () => {
+  // the uninterrupted run: how long it takes, and where it ends
+  const clean = machine()
+  const cleanBefore = userWorld(clean)
+  const full = await fixKilledAfter(clean, null)
+  expect(full.status).toBe(0)
+  const finished = userWorld(clean)
+  expect(finished).not.toEqual(cleanBefore)
+
+  // kill points spread from start-up to the end, past the checks into the moves
+  const delays = Array.from({length: 12}, (_, i) => Math.round((full.elapsed * (i + 1)) / 13))
+  let killedMidRun = 0
+  for (const delay of delays) {
+    const s = machine()
+    const before = userWorld(s)
+    const originals = contentMultiset(s.home, ours)
+
+    const killed = await fixKilledAfter(s, delay)
+    if (killed.signal === 'SIGKILL') killedMidRun++
+    // every original byte is somewhere: in place, at its destination, or in the run's backup
+    const now = contentMultiset(s.root, ours)
+    for (const h of new Set(originals)) expect(now.filter((x) => x === h).length, `after a kill at ${delay} ms`).toBeGreaterThanOrEqual(originals.filter((x) => x === h).length)
+
+    const again = cli(['--fix', ...ARGS], s.env)
+    expect(again.status, `--fix after a kill at ${delay} ms: ${again.stdout}${again.stderr}`).toBe(0)
+    // the same end as the uninterrupted run; only .gitignore may lack a line for a secret that had already
+    // left the repository when the second run planned (each run plans from what it finds)
+    const withoutGitignore = (w: Record<string, string>) => Object.fromEntries(Object.entries(w).filter(([p]) => p !== path.join(path.basename(s.dotfiles), '.gitignore')))
+    expect(differences(withoutGitignore(userWorld(s)), withoutGitignore(finished)), `after a kill at ${delay} ms and a second --fix`).toEqual([])
+    const healthy = cliJson(ARGS, s.env)
+    for (const id of ['codex-home', 'links', 'stray-state', 'secrets', 'gitignore']) expect(healthy.json.checks[id].status, healthy.json.checks[id].summary).toBe('pass')
+
+    // undo takes back the finishing run together with the interrupted one it completed
+    const undo = cli(['undo'], s.env)
+    expect(undo.status, undo.stdout + undo.stderr).toBe(0)
+    expect(differences(userWorld(s), before), `undo after a kill at ${delay} ms`).toEqual([])
+  }
+  // most kills must land inside the run, not after it
+  expect(killedMidRun).toBeGreaterThanOrEqual(8)
+})
