@@ -23,7 +23,7 @@ export interface FixOptions {
 }
 
 /** A run that closed interrupted runs says which (JSON `fix.resumed`). */
-export type FixRunReport = FixReport & {resumed?: string[]}
+export type FixRunReport = FixReport
 
 export function needsFix(result: CheckResult): boolean {
   return result.status !== 'pass' && result.status !== 'skip'

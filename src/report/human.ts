@@ -123,6 +123,7 @@ export function humanReport(results: readonly CheckResult[], context: ReportCont
   const lines = [headerLine(context, c), '']
   if (fix) {
     const verb = fix.dryRun ? 'Planned' : 'Fix run'
+    if (fix.resumed?.length) lines.push(`An earlier --fix was interrupted (${fix.resumed.join(', ')}): its half-done step was settled from the disk, and this run finishes the job.`)
     lines.push(fix.actions.length === 0 ? 'Nothing to fix.' : `${verb}${fix.runId ? ` ${fix.runId}` : ''}:`)
     lines.push(...fix.actions.flatMap((a) => actionLines(a, c)), '')
     if (!fix.dryRun && fix.actions.length > 0) lines.push('After the fixes:')

@@ -14,6 +14,8 @@ export interface FixReport {
   runId: string | null
   dryRun: boolean
   actions: ActionReport[]
+  /** Interrupted runs (killed mid-way) that this run closed before finishing the job. */
+  resumed?: string[]
 }
 
 /** SPEC's JSON document, shaped like `codex doctor --json`. */
