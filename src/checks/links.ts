@@ -217,10 +217,11 @@ export function homeBlocksLinks(home: Home, entries: readonly string[]): Outcome
 
 /** How `changed` differs from the repository's `original` (`git diff --no-index`), for the user to carry a change over. */
 export async function diffOf(original: string, changed: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const result = await git(path.dirname(changed), ['diff', '--no-index', '--no-color', '--no-ext-diff', '--', original, changed], {env})
+  const result = await git(path.dirname(changed), ['diff', '--no-index', '--no-color', '--no-ext-diff', '--no-prefix', '--', original, changed], {env})
   // exit 1 means "they differ"; anything else (binary, unreadable) gives no diff rather than a wrong one
   if (result.exitCode !== 1 || !result.stdout) return undefined
-  const lines = result.stdout.trimEnd().split('\n')
+  // the ---/+++ lines name both files; git's own header lines add nothing a user needs
+  const lines = result.stdout.trimEnd().split('\n').filter((l) => !l.startsWith('diff --git ') && !l.startsWith('index '))
   return lines.length > 200 ? [...lines.slice(0, 200), `… ${lines.length - 200} more lines`].join('\n') : lines.join('\n')
 }
 
