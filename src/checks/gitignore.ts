@@ -7,7 +7,6 @@ import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {Action} from '../actions/types.js'
-import {isSecret, matchesState, RUNTIME_STATE} from '../codex-facts.js'
 import type {Context} from '../context/types.js'
 import {git} from '../process.js'
 import {nulList, repoPath, trackedFiles} from './repo-files.js'
@@ -251,18 +250,12 @@ export function appendLines(text: string, lines: readonly string[]): string {
 }
 
 /**
- * Whether an item the broad pattern hid must stay ignored once it is simplified: runtime state
- * leaves the repository in the same run (stray-state, codex-home), except secrets, kept ignored to be safe.
- */
-export function staysIgnored(nameInCodexDir: string, extraState: readonly string[]): boolean {
-  const top = nameInCodexDir.replace(/\/$/, '').split('/')[0]!
-  return isSecret(top) || !matchesState(top, [...RUNTIME_STATE, ...extraState])
-}
-
-/**
  * Every .gitignore edit --fix makes, as whole new texts: step 6's simplification (or the missing
- * config.toml line) and a line per secret that is tracked or not ignored. The gitignore and the
- * secrets checks both plan exactly these, so the engine makes them once, never one over the other.
+ * config.toml line) and a line per secret that is tracked or not ignored. Whatever the broad
+ * pattern hid that is still in the repository keeps a line of its own: --fix plans this after
+ * stray-state has moved the state out, so only what stayed (a skipped check, a failed move,
+ * something that is not state) is named. The gitignore and the secrets checks both plan these
+ * same edits, so the engine makes them once, never one over the other.
  */
 export async function planGitignoreEdits(ctx: Context, check: string, secretPaths: readonly string[]): Promise<Action[]> {
   if (!ctx.dotfiles || !ctx.codexDir) return []
@@ -273,9 +266,8 @@ export async function planGitignoreEdits(ctx: Context, check: string, secretPath
   const lineFor = (file: string, p: string) => '/' + repoPath(path.dirname(file), p).replace(/\/$/, '')
 
   if (state.oldLines.length > 0) {
-    const keep = state.wouldShow.filter((p) => staysIgnored(repoPath(ctx.codexDir!, p), ctx.config.extra_state))
     const simplified = simplifyGitignore(await textOf(state.gitignorePath), state.prefix)
-    texts.set(state.gitignorePath, appendLines(simplified, keep.map((p) => lineFor(state.gitignorePath, p))))
+    texts.set(state.gitignorePath, appendLines(simplified, state.wouldShow.map((p) => lineFor(state.gitignorePath, p))))
   } else if (!state.configTracked && !(state.ignoredBy && sharedRule(state.ignoredBy))) {
     texts.set(state.gitignorePath, appendLines(await textOf(state.gitignorePath), [configLine(state.prefix)]))
   }

@@ -3,8 +3,8 @@ import {acquireLock} from '../actions/lock.js'
 import {JournaledSystem, type RealSystemOptions} from '../actions/real-system.js'
 import {isUnfinished, listRuns, RunJournal} from '../actions/runs.js'
 import {settleRun} from '../actions/settle.js'
-import {applyPlan} from '../actions/system.js'
-import type {Action} from '../actions/types.js'
+import {applyPlan, type System} from '../actions/system.js'
+import type {Action, ActionReport} from '../actions/types.js'
 import type {Check, CheckResult} from '../checks/types.js'
 import type {Context} from '../context/types.js'
 import type {FixReport} from '../report/json.js'
@@ -29,16 +29,28 @@ export function needsFix(result: CheckResult): boolean {
   return result.status !== 'pass' && result.status !== 'skip'
 }
 
+/** What an action changes, whichever check planned it and however it explains itself. */
+function changeOf(action: Action): string {
+  const {check: _check, note: _note, ...what} = action
+  return JSON.stringify({...what, diff: undefined})
+}
+
 /** The same change planned by two checks is made once: the first check's action is kept. */
-export function dedupe(actions: readonly Action[]): Action[] {
-  const seen = new Set<string>()
+export function dedupe(actions: readonly Action[], made: Set<string> = new Set()): Action[] {
   return actions.filter((action) => {
-    const {check: _check, note: _note, ...what} = action
-    const key = JSON.stringify({...what, diff: undefined})
-    if (seen.has(key)) return false
-    seen.add(key)
+    const key = changeOf(action)
+    if (made.has(key)) return false
+    made.add(key)
     return true
   })
+}
+
+async function planOf(check: Check, ctx: Context, result: CheckResult): Promise<Action[]> {
+  try {
+    return await check.plan!(ctx, result)
+  } catch (error) {
+    throw new Error(`${check.id}: could not plan its fix: ${error instanceof Error ? error.message : String(error)}`)
+  }
 }
 
 /** The actions of every check that did not pass, in the order of `checks` (codex-home before links before stray-state…). */
@@ -48,13 +60,26 @@ export async function planFixes(ctx: Context, checks: readonly Check[], results:
   for (const check of checks) {
     const result = byId.get(check.id)
     if (!check.plan || !result || !needsFix(result)) continue
-    try {
-      planned.push(...(await check.plan(ctx, result)))
-    } catch (error) {
-      throw new Error(`${check.id}: could not plan its fix: ${error instanceof Error ? error.message : String(error)}`)
-    }
+    planned.push(...(await planOf(check, ctx, result)))
   }
   return dedupe(planned)
+}
+
+/**
+ * Each check plans from the disk as the fixes before it left it, and its actions are applied
+ * before the next check plans: the .gitignore edit is planned after the state has left the
+ * repository, a link after CODEX_HOME became a folder. (A dry run can only plan them all at once.)
+ */
+export async function applyInTurn(system: System, ctx: Context, checks: readonly Check[], results: readonly CheckResult[]): Promise<ActionReport[]> {
+  const byId = new Map(results.map((r) => [r.id, r]))
+  const made = new Set<string>()
+  const reports: ActionReport[] = []
+  for (const check of checks) {
+    const result = byId.get(check.id)
+    if (!check.plan || !result || !needsFix(result)) continue
+    reports.push(...(await applyPlan(system, dedupe(await planOf(check, ctx, result), made))))
+  }
+  return reports
 }
 
 /**
@@ -63,14 +88,14 @@ export async function planFixes(ctx: Context, checks: readonly Check[], results:
  * made again from a fresh look at the disk, so the new run finishes the job.
  */
 export async function fixRun(ctx: Context, checks: readonly Check[], results: readonly CheckResult[], options: FixOptions): Promise<FixRunReport> {
-  let actions = await planFixes(ctx, checks, results)
+  const actions = await planFixes(ctx, checks, results)
   if (options.dryRun) return {runId: null, dryRun: true, actions: await applyPlan(new DryRunSystem(), actions)}
   // a healthy setup takes no lock and records nothing (SPEC rule 2)
   if (actions.length === 0 && !(await listRuns(ctx.stateDir)).some(isUnfinished)) return {runId: null, dryRun: false, actions: []}
 
   const lock = options.lockHeld ? null : await acquireLock(ctx.stateDir, 'fix')
   try {
-    if (lock) actions = await planFixes(ctx, checks, await runChecks(checks, ctx))
+    let current = lock ? await runChecks(checks, ctx) : results
     const journal = await RunJournal.create(ctx.stateDir)
     const checkpoint = options.system?.checkpoint
     const interrupted = (await listRuns(ctx.stateDir)).filter(isUnfinished)
@@ -78,11 +103,16 @@ export async function fixRun(ctx: Context, checks: readonly Check[], results: re
       journal.resumes = interrupted.map((r) => r.id)
       await journal.open()
       for (const run of interrupted) await settleRun(run, journal.id, {env: ctx.env, checkpoint: (label) => checkpoint?.(label)})
-      actions = await planFixes(ctx, checks, await runChecks(checks, ctx))
+      current = await runChecks(checks, ctx)
     }
     const forceCopy = options.system?.forceCopy ?? ctx.env.CODEX_DOCTOR_FORCE_COPY === '1'
-    const reports = await applyPlan(new JournaledSystem(journal, {env: ctx.env, forceCopy, checkpoint}), actions)
-    await journal.close()
+    let reports: ActionReport[]
+    try {
+      reports = await applyInTurn(new JournaledSystem(journal, {env: ctx.env, forceCopy, checkpoint}), ctx, checks, current)
+    } finally {
+      // a planner that throws half-way still leaves a closed run that undo can take back
+      await journal.close()
+    }
     const report: FixRunReport = {runId: journal.opened ? journal.id : null, dryRun: false, actions: reports}
     return interrupted.length > 0 ? {...report, resumed: journal.resumes} : report
   } finally {

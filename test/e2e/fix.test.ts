@@ -190,3 +190,16 @@ describe.each(CASES)('--fix: $name', (c) => {
   })
 })
 
+
+describe('--fix never exposes what the old .gitignore hid', () => {
+  it.each([[['gitignore']], [['--skip', 'codex-home', '--skip', 'stray-state']]])('%j on the old layout: the live state stays ignored', (args) => {
+    const s = makeSandbox({layout: 'old'})
+    sandboxes.push(s)
+    const fix = cli(['--fix', ...args, ...BASE], s.env)
+    expect(fix.stderr).toBe('')
+    const text = readFileSync(path.join(s.dotfiles, '.gitignore'), 'utf8')
+    expect(text).not.toMatch(/^config\/codex\/\*$/m)
+    // nothing under the codex folder shows up for `git add -A`, while Codex still writes there
+    expect(gitIn(s.dotfiles, 'status', '--porcelain', '--untracked-files=all').split('\n').filter((l) => l.startsWith('??'))).toEqual([])
+  })
+})
