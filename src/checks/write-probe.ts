@@ -156,7 +156,8 @@ async function runProbe(ctx: Context): Promise<Outcome> {
     chain: 'CODEX_HOME/config.toml → (absolute) links/config.toml → (relative) dotfiles/config.toml',
     after: {firstLink: observed.first, secondLink: observed.second, targetWritten: observed.targetWritten, removedByCodex: observed.undone},
   }
-  if (key && (verdict.status === 'pass' || verdict.status === 'fail')) {
+  // a dry run writes nothing at all, not even this cache (SPEC rule 7)
+  if (key && !ctx.readOnly && (verdict.status === 'pass' || verdict.status === 'fail')) {
     // re-read just before writing: another run may have cached another binary meanwhile
     const cacheError = await writeCache(ctx.cacheDir, remember(await readCache(ctx.cacheDir), key, {status: verdict.status, summary: verdict.summary, probedAt: new Date().toISOString()}))
     if (cacheError) details.cacheError = `could not write ${ctx.cacheDir}: ${cacheError}`

@@ -61,6 +61,7 @@ Exit codes: 0 no failure (warnings allowed unless --strict), 1 a check failed or
       codexBin: flags['codex-bin'],
       minVersion: flags['min-version'],
       probe: flags.probe,
+      readOnly: flags['dry-run'],
       checkIds: CHECK_IDS,
     })
     const skipped = new Set([...(flags.skip ?? []), ...ctx.config.skip])

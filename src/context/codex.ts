@@ -134,12 +134,16 @@ export function tempBase(env: NodeJS.ProcessEnv): string {
  */
 export async function withThrowawayCodexHome<T>(env: NodeJS.ProcessEnv, fn: (env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
   let dir: string | undefined
-  try {
-    dir = await mkdtemp(path.join(tempBase(env), 'codex-doctor-version-'))
-  } catch {
-    // no usable temp folder: asking the version matters more than Codex's helper links
-    return fn(env)
+  for (const base of new Set([tempBase(env), os.tmpdir()])) {
+    try {
+      dir = await mkdtemp(path.join(base, 'codex-doctor-version-'))
+      break
+    } catch {
+      // $TMPDIR unusable: try the system's
+    }
   }
+  // never fall back to the user's CODEX_HOME: Codex would write its helper links there
+  if (!dir) throw new Error('no usable temp folder to run codex in (check $TMPDIR)')
   try {
     return await fn({...env, CODEX_HOME: dir})
   } finally {

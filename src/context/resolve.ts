@@ -17,6 +17,7 @@ export interface ContextOptions {
   codexBin?: string
   minVersion?: string
   probe?: boolean
+  readOnly?: boolean
   env?: NodeJS.ProcessEnv
   cwd?: string
   /** Known check ids, to validate `skip` in codex-doctor.toml. */
@@ -113,6 +114,7 @@ export async function resolveContext(opts: ContextOptions): Promise<Context> {
     configFile: file,
     minVersion: opts.minVersion ?? config.min_version ?? DEFAULT_MIN_VERSION,
     probe: opts.probe ?? true,
+    readOnly: opts.readOnly ?? false,
     stateDir: stateDirOf(env),
     cacheDir: cacheDirOf(env),
     env,

@@ -36,6 +36,8 @@ export interface Context {
   minVersion: string
   /** `false` with `--no-probe`. */
   probe: boolean
+  /** `--fix --dry-run`: nothing may be written, not even the write probe's cached verdict. */
+  readOnly: boolean
   /** `$XDG_STATE_HOME/codex-doctor`: journals, backups, lock. */
   stateDir: string
   /** `$XDG_CACHE_HOME/codex-doctor`: the write probe's cached verdicts. */

@@ -191,6 +191,15 @@ describe.each(CASES)('--fix: $name', (c) => {
 })
 
 
+it('--dry-run with the write probe on still writes nothing at all, not even the probe cache', () => {
+  const s = makeSandbox({layout: 'old'})
+  sandboxes.push(s)
+  const before = snapshot(s.root)
+  const dry = cliJson(['--fix', '--dry-run', '--codex-bin', CODEX.v089], s.env)
+  expect(dry.json.checks['write-probe'].status).toBe('pass')
+  expect(snapshot(s.root)).toEqual(before)
+})
+
 describe('--fix never exposes what the old .gitignore hid', () => {
   it.each([[['gitignore']], [['--skip', 'codex-home', '--skip', 'stray-state']]])('%j on the old layout: the live state stays ignored', (args) => {
     const s = makeSandbox({layout: 'old'})
