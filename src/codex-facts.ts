@@ -35,6 +35,13 @@ export const RUNTIME_STATE = [
   'skills/.system',
 ] as const
 
+/**
+ * Entries of CODEX_HOME that Codex reads as configuration (global instructions, prompts, skills,
+ * exec-policy rules): through the old directory link it saw all of them, so the migration links
+ * each one the repository holds, not only those named in `links`.
+ */
+export const CODEX_READS = ['config.toml', 'AGENTS.md', 'AGENTS.override.md', 'prompts', 'skills', 'rules'] as const
+
 /** Whether a path relative to CODEX_HOME (or to the repository's codex folder) is one of `patterns`. */
 export function matchesState(rel: string, patterns: readonly string[]): boolean {
   return patterns.some((pattern) => {

@@ -4,7 +4,7 @@
  * renamed into the run's backup first. Nothing is ever deleted or overwritten.
  */
 import {createHash} from 'node:crypto'
-import {readdir, stat} from 'node:fs/promises'
+import {readdir, realpath, stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {isInside} from '../context/chain.js'
@@ -30,6 +30,15 @@ function message(error: unknown): string {
 }
 
 const skipped = (reason: string): Effect => ({status: 'skipped', reason, backups: []})
+
+/** `p` with the links among its folders resolved (not its own last component, which is moved as it is). */
+async function throughFolders(p: string): Promise<string> {
+  try {
+    return path.join(await realpath(path.dirname(p)), path.basename(p))
+  } catch {
+    return path.resolve(p)
+  }
+}
 
 export class JournaledSystem implements System {
   private backups: string[] = []
@@ -61,7 +70,9 @@ export class JournaledSystem implements System {
   }
 
   async move(from: string, to: string): Promise<Effect> {
-    if (isInside(to, from) || isInside(from, to)) throw new Error(`cannot move ${from} to ${to}: one is inside the other`)
+    const [realFrom, realTo] = await Promise.all([throughFolders(from), throughFolders(to)])
+    // through a linked folder, both ends may be one place: "keep the destination's, back up the source's" would empty it
+    if (isInside(realTo, realFrom) || isInside(realFrom, realTo)) throw new Error(`cannot move ${from} to ${to}: through links, one is the other or inside it`)
     if ((await fingerprint(from)).kind === 'missing') return skipped(`nothing at ${from}`)
     await this.makeParents(to)
     const errors = await this.moveItem(from, to, false)

@@ -1,6 +1,7 @@
 import path from 'node:path'
 
 import type {Action} from '../actions/types.js'
+import {CODEX_READS} from '../codex-facts.js'
 import {statOrUndefined} from '../context/chain.js'
 import type {Context, Source} from '../context/types.js'
 import {type Home, hopLines, inspectHome, listWords} from './layout.js'
@@ -137,9 +138,10 @@ export async function planMigration(ctx: Context, home: Home): Promise<Action[]>
   const codexDir = ctx.codexDir
   if (home.kind === 'missing') return [{check: 'codex-home', op: 'mkdir', path: ctx.codexHome}]
   if (home.kind !== 'repo-link' || !home.isCodexDir || !codexDir) return []
-  const stray = await findStrayState(ctx, home)
-  const entries = []
-  for (const entry of ctx.config.links) if (await statOrUndefined(path.join(codexDir, entry))) entries.push(entry)
+  const entries: string[] = []
+  for (const entry of new Set([...ctx.config.links, ...CODEX_READS])) if (await statOrUndefined(path.join(codexDir, entry))) entries.push(entry)
+  // state inside a folder that gets linked (skills/.system) is reached through that link: it stays
+  const stray = (await findStrayState(ctx, home)).filter((item) => !entries.includes(item.name.split('/')[0]!))
   return [
     {check: 'codex-home', op: 'mkdir', path: ctx.codexHome, note: 'a real folder in place of the link into the repository (the link goes to the backup)'},
     ...planStrayMoves(stray, 'codex-home'),

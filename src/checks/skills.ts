@@ -168,8 +168,16 @@ export function judgeSkills(inventory: SkillsInventory, linked: boolean, version
     }
   }
   const names = inventory.skills.length > 0 ? `: ${listSome(inventory.skills.map((s) => s.name), 5)}` : ''
-  const note = linked ? '' : ' (not linked into CODEX_HOME: add "skills" to links in codex-doctor.toml for Codex to see them)'
-  return {status: 'pass', summary: `${count} valid${names}${note}`, details}
+  if (!linked && inventory.skills.length > 0) {
+    // valid, but Codex reads CODEX_HOME/skills, and nothing leads there from the repository
+    return {
+      status: 'warn',
+      summary: `${count} valid${names}, but not linked into CODEX_HOME: Codex does not see them`,
+      details,
+      remediation: {text: 'Add "skills" to links in codex-doctor.toml (links = ["config.toml", "prompts", "skills"]), then let codex-doctor --fix link the folder.', commands: ['codex-doctor --fix']},
+    }
+  }
+  return {status: 'pass', summary: `${count} valid${names}`, details}
 }
 
 /** CODEX_HOME/skills when it is a managed entry, else the repository's skills folder when there is one. */

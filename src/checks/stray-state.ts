@@ -1,4 +1,4 @@
-import {lstat, readdir, readlink} from 'node:fs/promises'
+import {lstat, readdir, readlink, realpath} from 'node:fs/promises'
 import path from 'node:path'
 
 import {statOrUndefined} from '../context/chain.js'
@@ -80,6 +80,16 @@ function patternRank(name: string, patterns: readonly string[]): number {
   return i === -1 ? patterns.length : i
 }
 
+/** Whether two paths name one place once the links among their folders are resolved. */
+async function samePlace(a: string, b: string): Promise<boolean> {
+  try {
+    const [x, y] = await Promise.all([realpath(path.dirname(a)), realpath(path.dirname(b))])
+    return x === y && path.basename(a) === path.basename(b)
+  } catch {
+    return false
+  }
+}
+
 /** Runtime state in the repository's codex folder, secrets first, each with where it belongs. */
 export async function findStrayState(ctx: Context, home: Home): Promise<StrayItem[]> {
   if (!ctx.codexDir) return []
@@ -88,8 +98,10 @@ export async function findStrayState(ctx: Context, home: Home): Promise<StrayIte
   names.sort((a, b) => patternRank(a, patterns) - patternRank(b, patterns) || a.localeCompare(b))
   // through the old directory link, CODEX_HOME/<name> is the very same item, not a second copy
   const separateHome = !home.isCodexDir && (home.kind === 'folder' || home.kind === 'outside-link')
+  // seen through a managed link (skills/.system under a linked skills/), CODEX_HOME's copy IS this one: nothing to move
+  const reachedThroughLink = await Promise.all(names.map((name) => separateHome && samePlace(path.join(ctx.codexDir!, name), path.join(ctx.codexHome, name))))
   return Promise.all(
-    names.map(async (name): Promise<StrayItem> => {
+    names.filter((_, i) => !reachedThroughLink[i]).map(async (name): Promise<StrayItem> => {
       const full = path.join(ctx.codexDir!, name)
       const destination = path.join(ctx.codexHome, name)
       const info = await lstat(full)

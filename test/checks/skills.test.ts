@@ -65,13 +65,23 @@ describe('SKILL.md front matter, as the skills loader reads it', () => {
 })
 
 describe('skills in a sandbox', () => {
-  it('a good skill passes and is listed', async () => {
+  it('a good skill, linked into CODEX_HOME, passes and is listed', async () => {
     const s = sandbox()
     const file = addSkill(s)
+    s.link(path.join(s.codexHome, 'skills'), path.join(s.codexDir, 'skills'))
     const outcome = await check(s)
     expect(outcome.status, outcome.summary).toBe('pass')
-    expect(outcome.details).toMatchObject({folder: path.join(s.codexDir, 'skills'), linked: false, skills: [{name: 'greeter', path: file}], problems: []})
-    expect(outcome.summary).toMatch(/^1 skill valid: greeter \(not linked into CODEX_HOME/)
+    expect(outcome.details).toMatchObject({folder: path.join(s.codexDir, 'skills'), linked: true, skills: [{name: 'greeter', path: file}], problems: []})
+    expect(outcome.summary).toBe('1 skill valid: greeter')
+  })
+
+  it('valid skills that nothing links into CODEX_HOME warn: Codex does not see them', async () => {
+    const s = sandbox()
+    addSkill(s)
+    const outcome = await check(s)
+    expect(outcome.status).toBe('warn')
+    expect(outcome.details).toMatchObject({linked: false})
+    expect(outcome.summary).toMatch(/^1 skill valid: greeter, but not linked into CODEX_HOME/)
   })
 
   it('a missing description fails, naming the file and the field', async () => {

@@ -212,3 +212,24 @@ describe('--fix never exposes what the old .gitignore hid', () => {
     expect(gitIn(s.dotfiles, 'status', '--porcelain', '--untracked-files=all').split('\n').filter((l) => l.startsWith('??'))).toEqual([])
   })
 })
+
+describe('what Codex reads stays visible', () => {
+  it('the migration links AGENTS.md, skills and rules too, and leaves skills/.system where the skills link reaches it', () => {
+    const s = makeSandbox({layout: 'old'})
+    sandboxes.push(s)
+    s.write(path.join(s.codexDir, 'AGENTS.md'), '# global instructions\n')
+    s.write(path.join(s.codexDir, 'rules', 'default.rules'), 'prefix_rule(pattern=["ls"], decision="allow")\n')
+    s.write(path.join(s.codexDir, 'skills', 'greeter', 'SKILL.md'), '---\nname: greeter\ndescription: Greets\n---\n')
+    s.write(path.join(s.codexDir, 'skills', '.system', 'plan', 'SKILL.md'), '---\nname: plan\ndescription: written by Codex\n---\n')
+    const fix = cli(['--fix', ...BASE], s.env)
+    expect(fix.stderr).toBe('')
+    expect(fix.stdout).not.toMatch(/^\s+✗ /m)
+    for (const entry of ['AGENTS.md', 'rules', 'skills']) expect(readlinkSync(path.join(s.codexHome, entry))).toBe(path.join(s.codexDir, entry))
+    expect(readFileSync(path.join(s.codexHome, 'skills', '.system', 'plan', 'SKILL.md'), 'utf8')).toContain('written by Codex')
+
+    // and again, nothing to do; stray-state does not try to move .system onto itself
+    const again = cliJson(['--fix', ...BASE], s.env)
+    expect(again.json.fix.actions).toEqual([])
+    expect(again.json.checks['stray-state'].status).toBe('pass')
+  })
+})

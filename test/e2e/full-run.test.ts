@@ -18,6 +18,8 @@ function healthy(options: Parameters<typeof makeSandbox>[0] = {}): Sandbox {
   const s = makeSandbox(options)
   sandboxes.push(s)
   addSkill(s)
+  s.link(path.join(s.codexHome, 'skills'), path.join(s.codexDir, 'skills'))
+  s.write(path.join(s.dotfiles, 'codex-doctor.toml'), 'links = ["config.toml", "prompts", "skills"]\n')
   addProvisioning(s, 'new')
   return s
 }
