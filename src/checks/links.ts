@@ -242,7 +242,8 @@ export const links: Check = {
   title: 'Each managed entry in CODEX_HOME links to the repository',
   async run(ctx) {
     const codexDir = ctx.codexDir
-    if (!ctx.dotfiles || !codexDir) return noDotfiles(ctx)
+    // nothing leads from CODEX_HOME to a repository: that is the problem this check exists for, not a reason to skip
+    if (!ctx.dotfiles || !codexDir) return {...noDotfiles(ctx), status: 'warn', summary: 'no link in CODEX_HOME leads to a dotfiles repository, and none was named'}
     const home = await inspectHome(ctx)
     const blocked = homeBlocksLinks(home, ctx.config.links)
     if (blocked) return blocked

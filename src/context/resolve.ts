@@ -6,7 +6,7 @@ import semver from 'semver'
 import {UsageError} from '../errors.js'
 import {gitRoot, readChain, statOrUndefined} from './chain.js'
 import {inspectCodex} from './codex.js'
-import {loadConfig} from './config.js'
+import {CONFIG_FILE, loadConfig} from './config.js'
 import type {CodexInfo, Context, Source} from './types.js'
 
 export const DEFAULT_MIN_VERSION = '0.88.0'
@@ -25,7 +25,8 @@ export interface ContextOptions {
 }
 
 export function homeDir(env: NodeJS.ProcessEnv): string {
-  return env.HOME || os.homedir()
+  // `HOME=/home/me/` must shorten paths to ~ like `HOME=/home/me`
+  return path.resolve(env.HOME || os.homedir())
 }
 
 /** `$XDG_STATE_HOME/codex-doctor`, else `~/.local/state/codex-doctor`. */
@@ -68,11 +69,14 @@ export async function findDotfiles(
   if (opts.flag) return {dotfiles: path.resolve(opts.cwd, expandHome(opts.flag, home)), source: 'flag'}
   if (opts.env.DOTFILES) return {dotfiles: path.resolve(opts.cwd, expandHome(opts.env.DOTFILES, home)), source: 'env'}
   for (const candidate of [...opts.entries.map((e) => path.join(opts.codexHome, e)), opts.codexHome]) {
-    const root = await repoAtEndOf(candidate)
+    // an unreadable CODEX_HOME leads nowhere here; the codex-home check reports it
+    const root = await repoAtEndOf(candidate).catch(() => null)
     if (root) return {dotfiles: root, source: 'link-chain'}
   }
-  const here = await gitRoot(opts.cwd)
-  if (here && (await statOrUndefined(path.join(here, opts.codexDirName)))) return {dotfiles: here, source: 'cwd'}
+  const here = await gitRoot(opts.cwd).catch(() => null)
+  if (here && ((await statOrUndefined(path.join(here, opts.codexDirName))) || (await statOrUndefined(path.join(here, CONFIG_FILE))))) {
+    return {dotfiles: here, source: 'cwd'}
+  }
   return {dotfiles: null, source: null}
 }
 
@@ -97,8 +101,8 @@ export async function resolveContext(opts: ContextOptions): Promise<Context> {
   const {dotfiles, source} = await findDotfiles({
     flag: opts.dotfiles, env, codexHome, entries: ['config.toml', 'prompts'], codexDirName: 'config/codex', cwd,
   })
-  if (dotfiles && opts.dotfiles !== undefined && !(await statOrUndefined(dotfiles))?.isDirectory()) {
-    throw new UsageError(`--dotfiles: ${dotfiles} is not a folder`)
+  if (dotfiles && (source === 'flag' || source === 'env') && !(await statOrUndefined(dotfiles))?.isDirectory()) {
+    throw new UsageError(`${source === 'flag' ? '--dotfiles' : '$DOTFILES'}: ${dotfiles} is not a folder`)
   }
   const {config, file} = await loadConfig(dotfiles, opts.checkIds)
 

@@ -227,10 +227,11 @@ describe('the links check', () => {
     expect((await links.run(ctx)).status).toBe('pass')
   })
 
-  it('skips without a dotfiles repository', async () => {
+  it('warns when nothing leads to a dotfiles repository: an unlinked CODEX_HOME is what this check is for', async () => {
     const s = sandbox({layout: 'unlinked'})
     const o = await check(s)
-    expect(o.status).toBe('skip')
+    expect(o.status).toBe('warn')
+    expect(o.summary).toMatch(/no link in CODEX_HOME leads to a dotfiles repository/)
   })
 
   it('repair commands never overwrite a differing copy', () => {

@@ -1,4 +1,4 @@
-import {chmodSync, mkdirSync, readdirSync, symlinkSync} from 'node:fs'
+import {chmodSync, mkdirSync, readdirSync, rmSync, symlinkSync} from 'node:fs'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
@@ -88,6 +88,16 @@ describe('a full run, end to end', () => {
     expect([warned.status, warned.json.overallStatus]).toEqual([0, 'warn'])
     const strict = cliJson(['prompts', '--codex-bin', CODEX.latest, '--strict'], s.env)
     expect([strict.status, strict.json.overallStatus]).toEqual([1, 'fail'])
+  })
+
+  it('nothing in CODEX_HOME leads to a repository and none is named: links warns, --strict fails', () => {
+    const s = healthy()
+    for (const entry of ['config.toml', 'prompts', 'skills']) rmSync(path.join(s.codexHome, entry))
+    const {status, json} = cliJson(['links', '--codex-bin', CODEX.v089], s.env)
+    expect(json.context.dotfiles).toBeNull()
+    expect([status, json.checks.links.status]).toEqual([0, 'warn'])
+    expect(json.checks.links.remediation.text).toMatch(/--dotfiles/)
+    expect(cliJson(['links', '--strict', '--codex-bin', CODEX.v089], s.env).status).toBe(1)
   })
 
   it('a clobbered config.toml (Codex 0.87 wrote through the link) fails links with exit 1', () => {

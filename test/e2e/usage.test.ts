@@ -33,6 +33,10 @@ describe('bad input ends in one line and exit code 2', () => {
     expectOneLineError(cli(args, s.env), 2, message)
   })
 
+  it('$DOTFILES that is not a folder', () => {
+    expectOneLineError(cli(['--no-probe'], {...s.env, DOTFILES: '/etc/passwd'}), 2, /^codex-doctor: \$DOTFILES: \/etc\/passwd is not a folder/)
+  })
+
   it('a bad codex-doctor.toml names the file, the key and the line', () => {
     const file = path.join(s.dotfiles, 'codex-doctor.toml')
     writeFileSync(file, 'links = ["config.toml"]\nmin_version = 89\n')
@@ -52,6 +56,10 @@ describe('codex-doctor checks', () => {
     expect(result.status).toBe(0)
     const ids = result.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0])
     expect(ids).toEqual(CHECK_IDS)
+  })
+
+  it('-h is --help', () => {
+    expect(cli(['-h'], s.env)).toEqual(cli(['--help'], s.env))
   })
 
   it('--help teaches the commands, flags and exit codes', () => {
