@@ -108,7 +108,10 @@ function killPoints(total: number, spread: number, random: number, tail: number)
   const points = new Set<number>([1, 2, 3, 4])
   for (let p = total - tail + 1; p <= total; p++) points.add(p)
   for (let i = 1; i < spread; i++) points.add(Math.round((i * total) / spread))
-  for (let i = 0; i < random; i++) points.add(1 + Math.floor(Math.random() * total))
+  // "random" but the same on every run, so a failure can be replayed
+  let seed = total * 7919
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
+  for (let i = 0; i < random; i++) points.add(1 + Math.floor(next() * total))
   return [...points].filter((p) => p >= 1 && p <= total).sort((a, b) => a - b)
 }
 
