@@ -7,6 +7,7 @@ import {execFileSync} from 'node:child_process'
 import {chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync, readFileSync, lstatSync, readdirSync, readlinkSync, existsSync, unlinkSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import {afterEach} from 'vitest'
 
 export type Layout =
   /** The target: CODEX_HOME a real folder, config.toml and prompts linked one by one, state in CODEX_HOME. */
@@ -264,4 +265,18 @@ export function danglingLink(s: Sandbox, entry = 'config.toml'): string {
   const at = path.join(s.codexHome, entry)
   replaceWithLink(s, at, s.p('nowhere', entry))
   return at
+}
+
+/** A sandbox maker for a test file: every sandbox it makes is removed after each test. */
+export function sandboxesPerTest(): (options?: SandboxOptions) => Sandbox {
+  let made: Sandbox[] = []
+  afterEach(() => {
+    for (const s of made) s.cleanup()
+    made = []
+  })
+  return (options) => {
+    const s = makeSandbox(options)
+    made.push(s)
+    return s
+  }
 }

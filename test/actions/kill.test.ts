@@ -9,20 +9,16 @@
 import {spawnSync} from 'node:child_process'
 import {readdirSync, statSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 
 import type {Action} from '../../src/actions/types.js'
 import {REPO_ROOT} from '../codex-bins.js'
-import {clobberConfig, gitIn, makeSandbox, snapshot, type Sandbox} from '../sandbox.js'
+import {clobberConfig, gitIn, snapshot, type Sandbox, sandboxesPerTest} from '../sandbox.js'
 import {contentMultiset, stateDirOf, world} from './helpers.js'
 
 const CHILD = path.join(REPO_ROOT, 'test', 'actions', 'kill-child.mjs')
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
+const sandbox = sandboxesPerTest()
 
 beforeAll(() => {
   // the child runs dist/: it must be built from these sources
@@ -34,8 +30,7 @@ beforeAll(() => {
 
 /** CODEX_HOME with its state, and the repository holding hundreds of stray session files that overlap it. */
 function machine(sessionFiles: number) {
-  const s = makeSandbox()
-  sandboxes.push(s)
+  const s = sandbox()
   for (let i = 0; i < sessionFiles; i++) {
     const day = String(1 + (i % 30)).padStart(2, '0')
     s.write(path.join(s.codexDir, 'sessions', '2026', '01', day, `rollout-${i}.jsonl`), `{"repo":${i}}\n`.repeat(1 + (i % 7)), i % 5 === 0 ? 0o600 : 0o644)

@@ -6,22 +6,17 @@
 import {execFileSync} from 'node:child_process'
 import {existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {backupPathOf} from '../../src/actions/runs.js'
-import {makeSandbox, snapshot, type Sandbox} from '../sandbox.js'
+import {snapshot, type Sandbox, sandboxesPerTest} from '../sandbox.js'
 import {apply, contentMultiset, undo, world} from './helpers.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
+const sandbox = sandboxesPerTest()
 
 /** A repository's sessions folder and CODEX_HOME's overlapping one, with conflicts at several depths and links inside. */
 function overlapping() {
-  const s = makeSandbox({state: false})
-  sandboxes.push(s)
+  const s = sandbox({state: false})
   const from = path.join(s.codexDir, 'sessions')
   const to = path.join(s.codexHome, 'sessions')
   const outside = s.write(s.p('outside', 'target.txt'), 'outside, never touched\n')
@@ -90,8 +85,7 @@ describe('move: merging folders', () => {
   })
 
   it('a move into a destination that is a link to a folder never follows it: the source goes to the backup', async () => {
-    const s = makeSandbox({state: false})
-    sandboxes.push(s)
+    const s = sandbox({state: false})
     const from = s.write(path.join(s.codexDir, 'log', 'a.log'), 'a\n')
     const elsewhere = path.join(s.root, 'elsewhere')
     mkdirSync(elsewhere)

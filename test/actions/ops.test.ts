@@ -5,23 +5,15 @@
  */
 import {chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {listRuns} from '../../src/actions/runs.js'
 import type {Action} from '../../src/actions/types.js'
-import {AUTH, clobberConfig, CONFIG_TOML, gitIn, makeSandbox, snapshot, type Sandbox} from '../sandbox.js'
+import {AUTH, clobberConfig, CONFIG_TOML, gitIn, snapshot, type Sandbox, sandboxesPerTest} from '../sandbox.js'
 import {apply, stateDirOf, undo, world} from './helpers.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
-const sandbox = (layout: 'new' | 'old' | 'unlinked' = 'new') => {
-  const s = makeSandbox({layout})
-  sandboxes.push(s)
-  return s
-}
+const makeSandbox = sandboxesPerTest()
+const sandbox = (layout: 'new' | 'old' | 'unlinked' = 'new') => makeSandbox({layout})
 const mode = (p: string) => (lstatSync(p).mode & 0o777).toString(8)
 
 /** before → apply → after → apply again is a no-op → undo → before. */

@@ -2,20 +2,15 @@
 import {writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {afterEach, expect, it} from 'vitest'
+import {expect, it} from 'vitest'
 
 import {cli, cliJson} from '../e2e/helpers.js'
-import {makeSandbox, snapshot, type Sandbox} from '../sandbox.js'
+import {snapshot, type Sandbox, sandboxesPerTest} from '../sandbox.js'
 import {apply, migrationPlan, world} from './helpers.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
+const sandbox = sandboxesPerTest()
 const oldLayout = () => {
-  const s = makeSandbox({layout: 'old'})
-  sandboxes.push(s)
+  const s = sandbox({layout: 'old'})
   return s
 }
 

@@ -4,21 +4,16 @@
  */
 import {appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {listRuns} from '../../src/actions/runs.js'
 import {UsageError} from '../../src/errors.js'
-import {gitIn, makeSandbox, snapshot, type Sandbox} from '../sandbox.js'
+import {gitIn, snapshot, type Sandbox, sandboxesPerTest} from '../sandbox.js'
 import {apply, migrationPlan, stateDirOf, undo, world} from './helpers.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
+const sandbox = sandboxesPerTest()
 const oldLayout = () => {
-  const s = makeSandbox({layout: 'old'})
-  sandboxes.push(s)
+  const s = sandbox({layout: 'old'})
   return s
 }
 

@@ -1,23 +1,13 @@
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {ansible, fileTasks, scanAnsible} from '../../src/checks/ansible.js'
 import {CHECK_IDS} from '../../src/checks/index.js'
 import {resolveContext} from '../../src/context/resolve.js'
 import {CODEX} from '../codex-bins.js'
-import {addProvisioning, ANSIBLE_NEW, ANSIBLE_OLD, makeSandbox, type Sandbox} from '../sandbox.js'
+import {addProvisioning, ANSIBLE_NEW, ANSIBLE_OLD, type Sandbox, sandboxesPerTest} from '../sandbox.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
-
-function sandbox(): Sandbox {
-  const s = makeSandbox()
-  sandboxes.push(s)
-  return s
-}
+const sandbox = sandboxesPerTest()
 
 async function check(s: Sandbox) {
   const ctx = await resolveContext({env: s.env, cwd: s.home, codexBin: CODEX.v089, checkIds: CHECK_IDS, probe: false})

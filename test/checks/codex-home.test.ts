@@ -1,7 +1,7 @@
 import {execFileSync} from 'node:child_process'
 import {mkdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {codexHome} from '../../src/checks/codex-home.js'
 import {CHECK_IDS} from '../../src/checks/index.js'
@@ -12,18 +12,9 @@ import type {Outcome} from '../../src/checks/types.js'
 import {resolveContext} from '../../src/context/resolve.js'
 import {run} from '../../src/process.js'
 import {CODEX} from '../codex-bins.js'
-import {AUTH, makeSandbox, type Sandbox, type SandboxOptions} from '../sandbox.js'
+import {AUTH, type Sandbox, type SandboxOptions, sandboxesPerTest} from '../sandbox.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
-const sandbox = (options?: SandboxOptions) => {
-  const s = makeSandbox(options)
-  sandboxes.push(s)
-  return s
-}
+const sandbox = sandboxesPerTest()
 
 const context = (s: Sandbox, env = s.env, extra: {codexHome?: string; dotfiles?: string} = {}) =>
   resolveContext({env, cwd: s.home, codexBin: CODEX.v089, checkIds: CHECK_IDS, probe: false, ...extra})

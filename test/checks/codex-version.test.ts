@@ -1,6 +1,6 @@
 import {mkdirSync, readdirSync, symlinkSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {codexVersion} from '../../src/checks/codex-version.js'
 import {CHECK_IDS} from '../../src/checks/index.js'
@@ -9,18 +9,9 @@ import {resolveContext} from '../../src/context/resolve.js'
 import type {Context} from '../../src/context/types.js'
 import {runCheck} from '../../src/engine/run-checks.js'
 import {CODEX, LATEST_VERSION} from '../codex-bins.js'
-import {makeSandbox, type Sandbox, snapshot} from '../sandbox.js'
+import {type Sandbox, snapshot, sandboxesPerTest} from '../sandbox.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
-const sandbox = () => {
-  const s = makeSandbox()
-  sandboxes.push(s)
-  return s
-}
+const sandbox = sandboxesPerTest()
 
 const context = (s: Sandbox, extra: Partial<Parameters<typeof resolveContext>[0]> = {}) =>
   resolveContext({env: s.env, cwd: s.home, checkIds: CHECK_IDS, probe: false, ...extra})

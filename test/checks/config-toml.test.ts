@@ -1,6 +1,6 @@
 import {mkdirSync, rmSync, symlinkSync, unlinkSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {configToml, parseToml} from '../../src/checks/config-toml.js'
 import {CHECK_IDS} from '../../src/checks/index.js'
@@ -8,18 +8,9 @@ import type {Outcome} from '../../src/checks/types.js'
 import {resolveContext} from '../../src/context/resolve.js'
 import {run} from '../../src/process.js'
 import {CODEX} from '../codex-bins.js'
-import {danglingLink, homeManagerChain, loopLink, makeSandbox, type Sandbox, type SandboxOptions} from '../sandbox.js'
+import {danglingLink, homeManagerChain, loopLink, type Sandbox, type SandboxOptions, sandboxesPerTest} from '../sandbox.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
-const sandbox = (options?: SandboxOptions) => {
-  const s = makeSandbox(options)
-  sandboxes.push(s)
-  return s
-}
+const sandbox = sandboxesPerTest()
 
 const check = async (s: Sandbox): Promise<Outcome> =>
   configToml.run(await resolveContext({env: s.env, cwd: s.home, codexBin: CODEX.v089, dotfiles: s.dotfiles, checkIds: CHECK_IDS, probe: false}))

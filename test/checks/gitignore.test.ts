@@ -1,24 +1,14 @@
 import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {broadLines, gitignore, simplifyGitignore} from '../../src/checks/gitignore.js'
 import {CHECK_IDS} from '../../src/checks/index.js'
 import {resolveContext} from '../../src/context/resolve.js'
 import {CODEX} from '../codex-bins.js'
-import {gitIn, makeSandbox, type Sandbox} from '../sandbox.js'
+import {gitIn, type Sandbox, sandboxesPerTest} from '../sandbox.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
-
-function sandbox(options: Parameters<typeof makeSandbox>[0] = {}): Sandbox {
-  const s = makeSandbox(options)
-  sandboxes.push(s)
-  return s
-}
+const sandbox = sandboxesPerTest()
 
 async function check(s: Sandbox) {
   const ctx = await resolveContext({env: s.env, cwd: s.home, codexBin: CODEX.v089, checkIds: CHECK_IDS, probe: false})

@@ -1,7 +1,7 @@
 import {execFileSync} from 'node:child_process'
 import {readFileSync, rmSync, unlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {CHECK_IDS} from '../../src/checks/index.js'
 import {classifyEntry, type EntryFacts, type EntryReport, links, repairCommands} from '../../src/checks/links.js'
@@ -9,18 +9,9 @@ import type {Outcome} from '../../src/checks/types.js'
 import {resolveContext} from '../../src/context/resolve.js'
 import {run} from '../../src/process.js'
 import {CODEX} from '../codex-bins.js'
-import {clobberConfig, CONFIG_TOML, danglingLink, homeManagerChain, loopLink, makeSandbox, replaceWithLink, type Sandbox, type SandboxOptions} from '../sandbox.js'
+import {clobberConfig, CONFIG_TOML, danglingLink, homeManagerChain, loopLink, replaceWithLink, type Sandbox, type SandboxOptions, sandboxesPerTest} from '../sandbox.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
-const sandbox = (options?: SandboxOptions) => {
-  const s = makeSandbox(options)
-  sandboxes.push(s)
-  return s
-}
+const sandbox = sandboxesPerTest()
 
 async function check(s: Sandbox, env = s.env): Promise<Outcome> {
   return links.run(await resolveContext({env, cwd: s.home, codexBin: CODEX.v089, checkIds: CHECK_IDS, probe: false}))

@@ -1,25 +1,15 @@
 import {mkdirSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {CHECK_IDS} from '../../src/checks/index.js'
 import {readPromptFrontMatter} from '../../src/checks/front-matter.js'
 import {judgePrompts, loadsPrompts, prompts} from '../../src/checks/prompts.js'
 import {resolveContext} from '../../src/context/resolve.js'
 import {CODEX, LATEST_VERSION} from '../codex-bins.js'
-import {makeSandbox, type Sandbox} from '../sandbox.js'
+import {type Sandbox, sandboxesPerTest} from '../sandbox.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
-
-function sandbox(options: Parameters<typeof makeSandbox>[0] = {}): Sandbox {
-  const s = makeSandbox(options)
-  sandboxes.push(s)
-  return s
-}
+const sandbox = sandboxesPerTest()
 
 async function check(s: Sandbox, codexBin: string) {
   const ctx = await resolveContext({env: {...s.env, DOTFILES: s.dotfiles}, cwd: s.home, codexBin, checkIds: CHECK_IDS, probe: false})

@@ -1,26 +1,16 @@
 import {mkdirSync, symlinkSync} from 'node:fs'
 import path from 'node:path'
 import semver from 'semver'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {readSkillFrontMatter} from '../../src/checks/front-matter.js'
 import {CHECK_IDS} from '../../src/checks/index.js'
 import {readSkillsFolder, skills} from '../../src/checks/skills.js'
 import {resolveContext} from '../../src/context/resolve.js'
 import {CODEX} from '../codex-bins.js'
-import {addSkill, makeSandbox, type Sandbox} from '../sandbox.js'
+import {addSkill, type Sandbox, sandboxesPerTest} from '../sandbox.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
-
-function sandbox(): Sandbox {
-  const s = makeSandbox()
-  sandboxes.push(s)
-  return s
-}
+const sandbox = sandboxesPerTest()
 
 async function check(s: Sandbox, codexBin: string = CODEX.v116) {
   const ctx = await resolveContext({env: s.env, cwd: s.home, codexBin, checkIds: CHECK_IDS, probe: false})
@@ -154,7 +144,8 @@ describe('skills in a sandbox', () => {
 /** Asks a real Codex which skills it loads, through `codex app-server` (JSON-RPC `skills/list`), in a throwaway CODEX_HOME. */
 async function codexSkillsList(bin: string, codexHome: string, env: NodeJS.ProcessEnv): Promise<{loaded: string[]; errors: string[]}> {
   const {spawn} = await import('node:child_process')
-  const child = spawn(bin, ['app-server'], {env: {...env, CODEX_HOME: codexHome}, stdio: ['pipe', 'pipe', 'ignore']})
+  // its own process group: npm's launcher starts the native binary, and both must be gone before the sandbox is removed
+  const child = spawn(bin, ['app-server'], {env: {...env, CODEX_HOME: codexHome}, stdio: ['pipe', 'pipe', 'ignore'], detached: true})
   const send = (msg: object) => child.stdin.write(JSON.stringify({jsonrpc: '2.0', ...msg}) + '\n')
   try {
     return await new Promise((resolve, reject) => {
@@ -178,8 +169,26 @@ async function codexSkillsList(bin: string, codexHome: string, env: NodeJS.Proce
       send({id: 1, method: 'initialize', params: {clientInfo: {name: 'codex-doctor-test', version: '0'}}})
     })
   } finally {
-    child.kill('SIGKILL')
+    await killGroup(child.pid!)
   }
+}
+
+/** SIGKILLs a process group and waits until none of it is left (the app-server writes into CODEX_HOME until it dies). */
+async function killGroup(pid: number): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(-pid, 0)
+      return true
+    } catch {
+      return false
+    }
+  }
+  try {
+    process.kill(-pid, 'SIGKILL')
+  } catch {
+    return
+  }
+  for (let waited = 0; alive() && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20))
 }
 
 describe('the skills reader agrees with real Codex builds (codex app-server skills/list)', () => {

@@ -1,7 +1,7 @@
 import {execFileSync} from 'node:child_process'
 import {existsSync, mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {CHECK_IDS} from '../../src/checks/index.js'
 import {findStatePaths, type StrayItem, strayState} from '../../src/checks/stray-state.js'
@@ -9,18 +9,9 @@ import type {Outcome} from '../../src/checks/types.js'
 import {RUNTIME_STATE} from '../../src/codex-facts.js'
 import {resolveContext} from '../../src/context/resolve.js'
 import {CODEX} from '../codex-bins.js'
-import {AUTH, makeSandbox, type Sandbox, type SandboxOptions} from '../sandbox.js'
+import {AUTH, type Sandbox, type SandboxOptions, sandboxesPerTest} from '../sandbox.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
-const sandbox = (options?: SandboxOptions) => {
-  const s = makeSandbox(options)
-  sandboxes.push(s)
-  return s
-}
+const sandbox = sandboxesPerTest()
 
 const check = async (s: Sandbox): Promise<Outcome> =>
   strayState.run(await resolveContext({env: s.env, cwd: s.home, codexBin: CODEX.v089, checkIds: CHECK_IDS, probe: false}))

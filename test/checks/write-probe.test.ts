@@ -1,6 +1,6 @@
 import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {CHECK_IDS} from '../../src/checks/index.js'
 import {CACHE_FILE, emptyCache, lookup, parseCache, remember} from '../../src/checks/probe-cache.js'
@@ -8,18 +8,13 @@ import {meaningfulStderr, PROBE_SERVER, type ProbeObservation, probeVerdict, wri
 import {resolveContext} from '../../src/context/resolve.js'
 import {runCheck} from '../../src/engine/run-checks.js'
 import {CODEX} from '../codex-bins.js'
-import {makeSandbox, type Sandbox, snapshot} from '../sandbox.js'
+import {type Sandbox, snapshot, sandboxesPerTest} from '../sandbox.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
+const makeSandbox = sandboxesPerTest()
 
 /** A sandbox whose TMPDIR is its own empty folder, so a test can see that the probe cleans up. */
 function sandbox(): Sandbox & {tmp: string} {
   const s = makeSandbox()
-  sandboxes.push(s)
   const tmp = s.p('tmp')
   mkdirSync(tmp)
   s.env.TMPDIR = tmp

@@ -7,21 +7,15 @@ import {CHECK_IDS} from '../../src/checks/index.js'
 import {inNixStore, writeTarget} from '../../src/checks/write-target.js'
 import {resolveContext} from '../../src/context/resolve.js'
 import {runCheck} from '../../src/engine/run-checks.js'
-import {clobberConfig, homeManagerChain, makeSandbox, replaceWithLink, type Sandbox} from '../sandbox.js'
+import {clobberConfig, homeManagerChain, replaceWithLink, type Sandbox, sandboxesPerTest} from '../sandbox.js'
 
-let sandboxes: Sandbox[] = []
+const sandbox = sandboxesPerTest()
 let mounts: string[] = []
+// after hooks run last-registered first: the tmpfs is unmounted before its sandbox is removed
 afterEach(() => {
   for (const dir of mounts) execFileSync('umount', [dir])
   mounts = []
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
 })
-const sandbox = (...args: Parameters<typeof makeSandbox>) => {
-  const s = makeSandbox(...args)
-  sandboxes.push(s)
-  return s
-}
 
 const check = async (s: Sandbox) => runCheck(writeTarget, await resolveContext({env: s.env, cwd: s.home, checkIds: CHECK_IDS, probe: false}))
 

@@ -1,23 +1,14 @@
 import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {CHECK_IDS} from '../../src/checks/index.js'
 import {resolveContext} from '../../src/context/resolve.js'
 import {UsageError} from '../../src/errors.js'
 import {CODEX} from '../codex-bins.js'
-import {homeManagerChain, makeSandbox, type Sandbox} from '../sandbox.js'
+import {homeManagerChain, type Sandbox, sandboxesPerTest} from '../sandbox.js'
 
-let sandboxes: Sandbox[] = []
-const sandbox = (...args: Parameters<typeof makeSandbox>) => {
-  const s = makeSandbox(...args)
-  sandboxes.push(s)
-  return s
-}
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
+const sandbox = sandboxesPerTest()
 
 const resolve = (s: Sandbox, extra: Partial<Parameters<typeof resolveContext>[0]> = {}) =>
   resolveContext({env: s.env, cwd: s.root, checkIds: CHECK_IDS, ...extra})

@@ -2,17 +2,13 @@ import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {lstatSync, readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, expect, it} from 'vitest'
+import {expect, it} from 'vitest'
 
 import {CODEX, REPO_ROOT} from '../codex-bins.js'
-import {makeSandbox, type Sandbox} from '../sandbox.js'
+import {type Sandbox, sandboxesPerTest} from '../sandbox.js'
 import {cliJson} from './helpers.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
+const sandbox = sandboxesPerTest()
 
 /** The content hash of every file under the folders: where a byte is does not matter, that it is somewhere does. */
 function contents(...dirs: string[]): string[] {
@@ -42,8 +38,7 @@ function fixInBackground(env: NodeJS.ProcessEnv): Promise<{status: number | null
 }
 
 it('two --fix started at once: one does the work, the other exits 2 naming it, nothing is lost', async () => {
-  const s = makeSandbox({layout: 'old'})
-  sandboxes.push(s)
+  const s = sandbox({layout: 'old'})
   for (let i = 0; i < 400; i++) s.write(path.join(s.codexDir, 'sessions', '2026', '02', String(i % 28).padStart(2, '0'), `rollout-${i}.jsonl`), `{"i":${i}}\n`)
   const before = contents(s.home)
 

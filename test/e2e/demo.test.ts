@@ -1,21 +1,16 @@
 import {mkdirSync, readdirSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, expect, it} from 'vitest'
+import {expect, it} from 'vitest'
 
 import {CODEX} from '../codex-bins.js'
-import {makeSandbox, snapshot, type Sandbox} from '../sandbox.js'
+import {snapshot, type Sandbox, sandboxesPerTest} from '../sandbox.js'
 import {cli} from './helpers.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
+const sandbox = sandboxesPerTest()
 
 it('demo tells the whole story in the temp folder, ends exactly where it began, and touches nothing of the user', () => {
   // the "user": a real setup in the old layout, which the demo must not see or change
-  const user = makeSandbox({layout: 'old'})
-  sandboxes.push(user)
+  const user = sandbox({layout: 'old'})
   const tmp = path.join(user.root, 'tmp')
   mkdirSync(tmp)
   const before = snapshot(user.root)
@@ -39,8 +34,7 @@ it('demo tells the whole story in the temp folder, ends exactly where it began, 
 })
 
 it('demo without a codex binary says how to get one, exit 2', () => {
-  const user = makeSandbox()
-  sandboxes.push(user)
+  const user = sandbox()
   const {status, stderr} = cli(['demo'], {...user.env, PATH: path.join(user.root, 'no-such-bin')})
   expect(status).toBe(2)
   expect(stderr).toMatch(/^codex-doctor: no `codex` on PATH: install it/)

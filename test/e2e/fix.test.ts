@@ -5,17 +5,13 @@
  */
 import {existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, unlinkSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {CODEX} from '../codex-bins.js'
-import {AUTH, clobberConfig, CONFIG_TOML, gitIn, makeSandbox, snapshot, type Sandbox} from '../sandbox.js'
+import {AUTH, clobberConfig, CONFIG_TOML, gitIn, snapshot, type Sandbox, sandboxesPerTest} from '../sandbox.js'
 import {cli, cliJson} from './helpers.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
+const sandbox = sandboxesPerTest()
 
 const BASE = ['--codex-bin', CODEX.v089, '--no-probe']
 
@@ -45,7 +41,7 @@ const mode = (p: string) => (statSync(p).mode & 0o777).toString(8)
 const CASES: FixCase[] = [
   {
     name: 'the old layout with state: the migration',
-    build: () => makeSandbox({layout: 'old'}),
+    build: () => sandbox({layout: 'old'}),
     repairs: ['codex-home', 'links', 'stray-state', 'gitignore'],
     after(s) {
       expect(lstatSync(s.codexHome).isDirectory()).toBe(true)
@@ -63,7 +59,7 @@ const CASES: FixCase[] = [
   {
     name: 'a clobbered config.toml: the copy goes to the backup and the diff is shown',
     build() {
-      const s = makeSandbox()
+      const s = sandbox()
       clobberConfig(s)
       return s
     },
@@ -78,7 +74,7 @@ const CASES: FixCase[] = [
   {
     name: 'missing links',
     build() {
-      const s = makeSandbox()
+      const s = sandbox()
       unlinkSync(path.join(s.codexHome, 'config.toml'))
       unlinkSync(path.join(s.codexHome, 'prompts'))
       return s
@@ -94,7 +90,7 @@ const CASES: FixCase[] = [
   {
     name: 'stray state with conflicts in both places: history in both, overlapping session folders',
     build() {
-      const s = makeSandbox()
+      const s = sandbox()
       s.write(path.join(s.codexDir, 'history.jsonl'), '{"from":"repo"}\n', 0o600)
       s.write(path.join(s.codexDir, 'sessions', '2026', '01', '02', 'rollout-1.jsonl'), '{"from":"repo, same name"}\n')
       s.write(path.join(s.codexDir, 'sessions', '2026', '01', '02', 'rollout-2.jsonl'), '{"from":"repo, only here"}\n')
@@ -119,7 +115,7 @@ const CASES: FixCase[] = [
   {
     name: 'a tracked secret: untracked, ignored, 0600, and a word about rotating it',
     build() {
-      const s = makeSandbox()
+      const s = sandbox()
       s.write(path.join(s.codexDir, '.credentials.json'), '{"token":"SECRET-never-print-me-2"}\n', 0o644)
       s.git('add', '-f', 'config/codex/.credentials.json')
       s.commit('oops')
@@ -138,7 +134,7 @@ const CASES: FixCase[] = [
   },
   {
     name: 'the old .gitignore: simplified as step 6 does, tracked files stay tracked',
-    build: () => makeSandbox({oldGitignore: true}),
+    build: () => sandbox({oldGitignore: true}),
     repairs: ['gitignore'],
     after(s) {
       const text = readFileSync(path.join(s.dotfiles, '.gitignore'), 'utf8')
@@ -152,7 +148,6 @@ const CASES: FixCase[] = [
 describe.each(CASES)('--fix: $name', (c) => {
   it('before → --fix → after → --fix again does nothing → undo → exactly before', () => {
     const s = c.build()
-    sandboxes.push(s)
     const BIN = [...BASE, ...(c.args?.(s) ?? [])]
     const before = world(s)
     const initial = cliJson(BIN, s.env)
@@ -178,7 +173,6 @@ describe.each(CASES)('--fix: $name', (c) => {
 
   it('--dry-run plans the same actions and writes nothing at all (state folder included)', () => {
     const s = c.build()
-    sandboxes.push(s)
     const BIN = [...BASE, ...(c.args?.(s) ?? [])]
     rmSync(path.join(s.root, 'cache'), {recursive: true, force: true})
     const before = snapshot(s.root)
@@ -192,8 +186,7 @@ describe.each(CASES)('--fix: $name', (c) => {
 
 
 it('--dry-run with the write probe on still writes nothing at all, not even the probe cache', () => {
-  const s = makeSandbox({layout: 'old'})
-  sandboxes.push(s)
+  const s = sandbox({layout: 'old'})
   const before = snapshot(s.root)
   const dry = cliJson(['--fix', '--dry-run', '--codex-bin', CODEX.v089], s.env)
   expect(dry.json.checks['write-probe'].status).toBe('pass')
@@ -202,8 +195,7 @@ it('--dry-run with the write probe on still writes nothing at all, not even the 
 
 describe('--fix never exposes what the old .gitignore hid', () => {
   it.each([[['gitignore']], [['--skip', 'codex-home', '--skip', 'stray-state']]])('%j on the old layout: the live state stays ignored', (args) => {
-    const s = makeSandbox({layout: 'old'})
-    sandboxes.push(s)
+    const s = sandbox({layout: 'old'})
     const fix = cli(['--fix', ...args, ...BASE], s.env)
     expect(fix.stderr).toBe('')
     const text = readFileSync(path.join(s.dotfiles, '.gitignore'), 'utf8')
@@ -215,8 +207,7 @@ describe('--fix never exposes what the old .gitignore hid', () => {
 
 describe('what Codex reads stays visible', () => {
   it('the migration links AGENTS.md, skills and rules too, and leaves skills/.system where the skills link reaches it', () => {
-    const s = makeSandbox({layout: 'old'})
-    sandboxes.push(s)
+    const s = sandbox({layout: 'old'})
     s.write(path.join(s.codexDir, 'AGENTS.md'), '# global instructions\n')
     s.write(path.join(s.codexDir, 'rules', 'default.rules'), 'prefix_rule(pattern=["ls"], decision="allow")\n')
     s.write(path.join(s.codexDir, 'skills', 'greeter', 'SKILL.md'), '---\nname: greeter\ndescription: Greets\n---\n')

@@ -1,22 +1,17 @@
 import {chmodSync, mkdirSync, readdirSync, rmSync, symlinkSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {CHECK_IDS} from '../../src/checks/index.js'
 import {CODEX} from '../codex-bins.js'
-import {addProvisioning, addSkill, AUTH, clobberConfig, makeSandbox, snapshot, type Sandbox} from '../sandbox.js'
+import {addProvisioning, addSkill, AUTH, clobberConfig, snapshot, type Sandbox, type SandboxOptions, sandboxesPerTest} from '../sandbox.js'
 import {cli, cliJson} from './helpers.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
+const sandbox = sandboxesPerTest()
 
 /** The new layout with everything a check can look at: provisioning files in the new style and a skill. */
-function healthy(options: Parameters<typeof makeSandbox>[0] = {}): Sandbox {
-  const s = makeSandbox(options)
-  sandboxes.push(s)
+function healthy(options: SandboxOptions = {}): Sandbox {
+  const s = sandbox(options)
   addSkill(s)
   s.link(path.join(s.codexHome, 'skills'), path.join(s.codexDir, 'skills'))
   s.write(path.join(s.dotfiles, 'codex-doctor.toml'), 'links = ["config.toml", "prompts", "skills"]\n')
@@ -58,8 +53,7 @@ describe('a full run, end to end', () => {
   })
 
   it('an old-layout machine fails with a remediation under each problem, and the secret is never printed', () => {
-    const s = makeSandbox({layout: 'old'})
-    sandboxes.push(s)
+    const s = sandbox({layout: 'old'})
     const human = cli(['--codex-bin', CODEX.v089, '--no-probe', '--verbose'], s.env)
     expect(human.status).toBe(1)
     expect(human.stdout).toMatch(/✗ codex-home/)

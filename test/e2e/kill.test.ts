@@ -8,29 +8,24 @@
 import {spawn} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, expect, it} from 'vitest'
+import {expect, it} from 'vitest'
 
 import {contentMultiset, world} from '../actions/helpers.js'
 import {CODEX, REPO_ROOT} from '../codex-bins.js'
-import {gitIn, makeSandbox, snapshot, type Sandbox} from '../sandbox.js'
+import {gitIn, snapshot, type Sandbox, sandboxesPerTest} from '../sandbox.js'
 import {cli, cliJson} from './helpers.js'
 
 const ARGS = ['--no-probe', '--codex-bin', CODEX.v089]
 const SESSIONS = 400
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
+const sandbox = sandboxesPerTest()
 
 /**
  * Hundreds of sessions left in the repository, while CODEX_HOME already has a file in every one
  * of their day folders: stray-state's move merges them one file at a time.
  */
 function machine(): Sandbox {
-  const s = makeSandbox()
-  sandboxes.push(s)
+  const s = sandbox()
   for (let day = 1; day <= 28; day++) {
     const d = String(day).padStart(2, '0')
     s.write(path.join(s.codexHome, 'sessions', '2026', '03', d, `home-${d}.jsonl`), `{"home":${day}}\n`)

@@ -5,7 +5,7 @@
  */
 import {appendFileSync, existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {listRuns} from '../../src/actions/runs.js'
 import type {Action} from '../../src/actions/types.js'
@@ -18,18 +18,10 @@ import {runChecks} from '../../src/engine/run-checks.js'
 import {UsageError} from '../../src/errors.js'
 import {apply, migrationPlan, stateDirOf, undo, world} from '../actions/helpers.js'
 import {CODEX} from '../codex-bins.js'
-import {makeSandbox, snapshot, type Sandbox} from '../sandbox.js'
+import {snapshot, type Sandbox, sandboxesPerTest} from '../sandbox.js'
 
-let sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup()
-  sandboxes = []
-})
-const sandbox = (layout: 'new' | 'old' = 'old') => {
-  const s = makeSandbox({layout})
-  sandboxes.push(s)
-  return s
-}
+const makeSandbox = sandboxesPerTest()
+const sandbox = (layout: 'new' | 'old' = 'old') => makeSandbox({layout})
 const contextOf = (s: Sandbox) => resolveContext({env: s.env, cwd: s.home, codexBin: CODEX.v089, checkIds: CHECK_IDS, probe: false})
 
 /** A check that fails (or has the given status) and plans `actions`, re-read from the disk each time. */
