@@ -73,8 +73,8 @@ export function blankComments(text: string): string {
   return out
 }
 
-/** Offset of the `;` that ends the expression starting at `start` (or of the bracket that closes around it). */
-function endOfExpression(text: string, start: number): number {
+/** Offset of the bracket that closes around `start` or, with `atSemicolon`, of the first `;` outside brackets. */
+function scanEnd(text: string, start: number, atSemicolon: boolean): number {
   let depth = 0
   let i = start
   while (i < text.length) {
@@ -87,28 +87,16 @@ function endOfExpression(text: string, start: number): number {
     else if (')]}'.includes(ch)) {
       if (depth === 0) return i
       depth--
-    } else if (ch === ';' && depth === 0) return i
+    } else if (atSemicolon && ch === ';' && depth === 0) return i
     i++
   }
   return text.length
 }
 
+/** Offset of the `;` that ends the expression starting at `start` (or of the bracket that closes around it). */
+const endOfExpression = (text: string, start: number) => scanEnd(text, start, true)
 /** Offset of the bracket that closes the one opened just before `start`. */
-function closingBracket(text: string, start: number): number {
-  let depth = 0
-  let i = start
-  while (i < text.length) {
-    if (isStringStart(text, i)) {
-      i = skipString(text, i)
-      continue
-    }
-    const ch = text[i]!
-    if ('([{'.includes(ch)) depth++
-    else if (')]}'.includes(ch) && depth-- === 0) return i
-    i++
-  }
-  return text.length
-}
+const closingBracket = (text: string, start: number) => scanEnd(text, start, false)
 
 /** Every string literal: where it starts and ends, and what is between its quotes. */
 function stringLiterals(text: string): {start: number; end: number; body: string}[] {
