@@ -9,6 +9,8 @@ import os from 'node:os'
 import path from 'node:path'
 import {afterEach} from 'vitest'
 
+import {isolatedEnv} from '../src/demo/old-layout.js'
+
 export type Layout =
   /** The target: CODEX_HOME a real folder, config.toml and prompts linked one by one, state in CODEX_HOME. */
   | 'new'
@@ -133,20 +135,10 @@ export function makeSandbox(options: SandboxOptions = {}): Sandbox {
   return sandbox
 }
 
-/** An environment that keeps every tool inside the sandbox. */
+/** An environment that keeps every tool inside the sandbox, the same one the demo uses, without color. */
 export function sandboxEnv(root: string, home: string, codexHome: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {}
-  for (const key of ['PATH', 'LANG', 'LC_ALL', 'TMPDIR', 'SYSTEMROOT']) if (process.env[key]) env[key] = process.env[key]
-  return {
-    ...env,
-    HOME: home,
-    CODEX_HOME: codexHome,
-    XDG_STATE_HOME: path.join(root, 'state'),
-    XDG_CACHE_HOME: path.join(root, 'cache'),
-    XDG_CONFIG_HOME: path.join(root, 'xdg-config'),
-    GIT_CONFIG_NOSYSTEM: '1',
-    NO_COLOR: '1',
-  }
+  const {FORCE_COLOR: _force, TERM: _term, ...env} = isolatedEnv(root, home, codexHome, process.env)
+  return {...env, NO_COLOR: '1'}
 }
 
 // ---- mutators: each turns a healthy sandbox into one of the broken states users hit ----

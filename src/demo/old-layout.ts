@@ -23,8 +23,8 @@ async function put(file: string, content: string, mode = 0o644): Promise<void> {
   await chmod(file, mode)
 }
 
-/** The environment every step of the demo runs in: nothing points outside the sandbox. */
-export function demoEnv(root: string, home: string, codexHome: string, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/** An environment in which nothing points outside a sandbox: HOME, CODEX_HOME, XDG_*, git's identity (the demo's, and the tests'). */
+export function isolatedEnv(root: string, home: string, codexHome: string, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const key of ['PATH', 'LANG', 'LC_ALL', 'TMPDIR', 'TERM', 'FORCE_COLOR', 'NO_COLOR']) if (base[key] !== undefined) env[key] = base[key]
   return {
@@ -49,7 +49,7 @@ export async function buildOldLayout(base: NodeJS.ProcessEnv, sessions = 24): Pr
   const dotfiles = path.join(home, 'dotfiles')
   const codexDir = path.join(dotfiles, 'config', 'codex')
   const codexHome = path.join(home, '.codex')
-  const env = demoEnv(root, home, codexHome, base)
+  const env = isolatedEnv(root, home, codexHome, base)
 
   await put(path.join(codexDir, 'config.example.toml'), CONFIG)
   await put(path.join(codexDir, 'config.toml'), CONFIG)
