@@ -3,11 +3,13 @@ import path from 'node:path'
 import semver from 'semver'
 import {describe, expect, it} from 'vitest'
 
-import {readSkillFrontMatter} from '../../src/checks/front-matter.js'
+import {readSkillFrontMatter} from '../../src/parse/front-matter.js'
 import {CHECK_IDS} from '../../src/checks/index.js'
-import {readSkillsFolder, skills} from '../../src/checks/skills.js'
+import {skills} from '../../src/checks/skills.js'
+import {readSkillsFolder} from '../../src/codex/skills.js'
 import {resolveContext} from '../../src/context/resolve.js'
 import {CODEX} from '../codex-bins.js'
+import {codexSkillsList} from '../codex/app-server.js'
 import {addSkill, type Sandbox, sandboxesPerTest} from '../sandbox.js'
 
 const sandbox = sandboxesPerTest()
@@ -49,6 +51,13 @@ describe('SKILL.md front matter, as the skills loader reads it', () => {
     expect(fm(yaml)).toEqual({ok: false, problem: expect.stringMatching(problem), ...(loadsFrom ? {loadsFrom} : {})})
   })
 
+  it('reads a plain scalar as its text, as serde_yaml gives it to a String (every pinned release loads these)', () => {
+    expect(fm('name: true\ndescription: 0x1F')).toMatchObject({ok: true, name: 'true', description: '0x1F'})
+    expect(fm('name: 1.50\ndescription: ~')).toMatchObject({ok: true, name: '1.50', description: '~'})
+    expect(fm('base: &d shared words\nname: alias\ndescription: *d')).toMatchObject({ok: true, description: 'shared words'})
+    expect(fm('name: x\ndescription: "true"')).toMatchObject({ok: true, description: 'true'})
+  })
+
   it('limits count characters, not bytes', () => {
     expect(fm(`name: x\ndescription: ${'💡'.repeat(1024)}`).ok).toBe(true)
   })
@@ -61,7 +70,9 @@ describe('skills in a sandbox', () => {
     s.link(path.join(s.codexHome, 'skills'), path.join(s.codexDir, 'skills'))
     const outcome = await check(s)
     expect(outcome.status, outcome.summary).toBe('pass')
-    expect(outcome.details).toMatchObject({folder: path.join(s.codexDir, 'skills'), linked: true, skills: [{name: 'greeter', path: file}], problems: []})
+    // read as Codex reads it: through CODEX_HOME
+    expect(outcome.details).toMatchObject({folder: path.join(s.codexHome, 'skills'), linked: true, skills: [{name: 'greeter', path: path.join(s.codexHome, 'skills', 'greeter', 'SKILL.md')}], problems: []})
+    expect(file).toBe(path.join(s.codexDir, 'skills', 'greeter', 'SKILL.md'))
     expect(outcome.summary).toBe('1 skill valid: greeter')
   })
 
@@ -122,13 +133,18 @@ describe('skills in a sandbox', () => {
     expect((outcome.details!.skills as {name: string}[]).map((k) => k.name)).toEqual(['greeter', 'shared'])
   })
 
-  it('a skill folder without SKILL.md warns; too deep fails', async () => {
+  it('a folder without SKILL.md is a draft, not a skill; one linked as a skill fails; too deep fails', async () => {
     const s = sandbox()
     addSkill(s)
     s.write(path.join(s.codexDir, 'skills', 'draft', 'notes.md'), 'todo\n')
-    const warned = await check(s)
-    expect(warned.status).toBe('warn')
-    expect(warned.details).toMatchObject({withoutSkillMd: [path.join(s.codexDir, 'skills', 'draft')]})
+    s.link(path.join(s.codexHome, 'skills', 'greeter'), path.join(s.codexDir, 'skills', 'greeter'))
+    const draft = await check(s)
+    expect(draft.status, draft.summary).toBe('pass')
+    // linked as a skill, it is one that loads nothing
+    s.link(path.join(s.codexHome, 'skills', 'draft'), path.join(s.codexDir, 'skills', 'draft'))
+    const linked = await check(s)
+    expect(linked.status).toBe('fail')
+    expect(linked.summary).toMatch(/draft/)
     s.write(path.join(s.codexDir, 'skills', 'draft', 'a', 'b', 'c', 'd', 'e', 'f', 'SKILL.md'), '---\nname: deep\ndescription: too deep\n---\n')
     const deep = await check(s)
     expect(deep.status).toBe('fail')
@@ -140,56 +156,6 @@ describe('skills in a sandbox', () => {
     expect((await check(s)).status).toBe('skip')
   })
 })
-
-/** Asks a real Codex which skills it loads, through `codex app-server` (JSON-RPC `skills/list`), in a throwaway CODEX_HOME. */
-async function codexSkillsList(bin: string, codexHome: string, env: NodeJS.ProcessEnv): Promise<{loaded: string[]; errors: string[]}> {
-  const {spawn} = await import('node:child_process')
-  // its own process group: npm's launcher starts the native binary, and both must be gone before the sandbox is removed
-  const child = spawn(bin, ['app-server'], {env: {...env, CODEX_HOME: codexHome}, stdio: ['pipe', 'pipe', 'ignore'], detached: true})
-  const send = (msg: object) => child.stdin.write(JSON.stringify({jsonrpc: '2.0', ...msg}) + '\n')
-  try {
-    return await new Promise((resolve, reject) => {
-      let buffer = ''
-      child.on('error', reject)
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString()
-        for (let nl = buffer.indexOf('\n'); nl !== -1; nl = buffer.indexOf('\n')) {
-          const line = buffer.slice(0, nl)
-          buffer = buffer.slice(nl + 1)
-          const msg = JSON.parse(line) as {id?: number; result?: {data: {skills: {path: string; scope: string}[]; errors: {path: string}[]}[]}}
-          if (msg.id === 1) {
-            send({method: 'initialized'})
-            send({id: 2, method: 'skills/list', params: {cwds: [codexHome]}})
-          } else if (msg.id === 2 && msg.result) {
-            const [entry] = msg.result.data
-            resolve({loaded: entry!.skills.filter((k) => k.scope === 'user').map((k) => k.path).sort(), errors: entry!.errors.map((e) => e.path).sort()})
-          }
-        }
-      })
-      send({id: 1, method: 'initialize', params: {clientInfo: {name: 'codex-doctor-test', version: '0'}}})
-    })
-  } finally {
-    await killGroup(child.pid!)
-  }
-}
-
-/** SIGKILLs a process group and waits until none of it is left (the app-server writes into CODEX_HOME until it dies). */
-async function killGroup(pid: number): Promise<void> {
-  const alive = () => {
-    try {
-      process.kill(-pid, 0)
-      return true
-    } catch {
-      return false
-    }
-  }
-  try {
-    process.kill(-pid, 'SIGKILL')
-  } catch {
-    return
-  }
-  for (let waited = 0; alive() && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20))
-}
 
 describe('the skills reader agrees with real Codex builds (codex app-server skills/list)', () => {
   it.each([
@@ -210,6 +176,17 @@ describe('the skills reader agrees with real Codex builds (codex app-server skil
     put('dupkey/SKILL.md', '---\nname: dupkey\ndescription: a\ndescription: b\n---\n')
     put('longname/SKILL.md', `---\nname: ${'n'.repeat(65)}\ndescription: x\n---\n`)
     put('nofm/SKILL.md', 'no front matter\n')
+    // where a YAML reader could differ from serde_yaml: a boolean name, tabs, CRLF lines, an alias, a folded value, a comment
+    put('boolname/SKILL.md', '---\nname: true\ndescription: x\n---\n')
+    put('numname/SKILL.md', '---\nname: 1.50\ndescription: 0x1F\n---\n')
+    put('nullname/SKILL.md', '---\nname: ~\ndescription: x\n---\n')
+    put('emptydesc/SKILL.md', '---\nname: emptydesc\ndescription:\n---\n')
+    put('listname/SKILL.md', '---\nname: [a, b]\ndescription: x\n---\n')
+    put('tabbed/SKILL.md', '---\nname: tabbed\n\tdescription: x\n---\n')
+    put('crlf/SKILL.md', '---\r\nname: crlf\r\ndescription: windows lines\r\n---\r\nbody\r\n')
+    put('alias/SKILL.md', '---\nbase: &d shared words\nname: alias\ndescription: *d\n---\n')
+    put('folded/SKILL.md', '---\nname: folded\ndescription: >-\n  two\n  lines # kept\n---\n')
+    put('comment/SKILL.md', '---\nname: comment # a note\ndescription: "x" # another\n---\n')
     put('.hidden/h/SKILL.md', '---\nname: hidden\ndescription: x\n---\n')
     put('a/b/c/d/e/f/SKILL.md', '---\nname: depth6\ndescription: x\n---\n')
     put('a/b/c/d/e/f/g/SKILL.md', '---\nname: depth7\ndescription: x\n---\n')
@@ -219,7 +196,8 @@ describe('the skills reader agrees with real Codex builds (codex app-server skil
     symlinkSync(path.join(s.root, 'ext', 'linkeddir', 'SKILL.md'), path.join(dir, 'linkedfile', 'SKILL.md'))
 
     const ours = await readSkillsFolder(dir)
-    const codex = await codexSkillsList(bin, home, s.env)
+    const listed = await codexSkillsList(bin, home, s.env)
+    const codex = {loaded: listed.skills.filter((k) => k.scope === 'user').map((k) => k.path).sort(), errors: listed.errors.map((e) => e.path).sort()}
     const realDir = (p: string) => p.replace(path.join(s.root, 'ext', 'linkeddir'), path.join(dir, 'linkeddir'))
     const loadsHere = (p: {loadsFrom?: string}) => p.loadsFrom !== undefined && semver.gte(version, p.loadsFrom)
     const weLoad = [...ours.skills.map((k) => k.path), ...ours.problems.filter(loadsHere).map((p) => p.path)].sort()
