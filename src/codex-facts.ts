@@ -36,11 +36,27 @@ export const RUNTIME_STATE = [
 ] as const
 
 /**
- * Entries of CODEX_HOME that Codex reads as configuration (global instructions, prompts, skills,
- * exec-policy rules): through the old directory link it saw all of them, so the migration links
- * each one the repository holds, not only those named in `links`.
+ * Entries of CODEX_HOME that Codex reads as configuration (global instructions, prompts, hooks,
+ * skills, exec-policy rules), with the kind Codex needs each to be: through the old directory link
+ * it saw all of them, so the migration links each one the repository holds, not only config.toml.
  */
-export const CODEX_READS = ['config.toml', 'AGENTS.md', 'AGENTS.override.md', 'prompts', 'skills', 'rules'] as const
+export const CODEX_READS = {
+  'config.toml': 'file',
+  'AGENTS.md': 'file',
+  'AGENTS.override.md': 'file',
+  'hooks.json': 'file',
+  prompts: 'dir',
+  rules: 'dir',
+  skills: 'dir',
+} as const satisfies Record<string, 'file' | 'dir'>
+
+export type CodexEntry = keyof typeof CODEX_READS
+
+/** The kind Codex needs at a path under CODEX_HOME (`skills/<name>` is a skill folder), or undefined when it does not care. */
+export function codexKind(entry: string): 'file' | 'dir' | undefined {
+  if (/^skills\/[^/]+$/.test(entry)) return 'dir'
+  return (CODEX_READS as Record<string, 'file' | 'dir'>)[entry]
+}
 
 /** Whether a path relative to CODEX_HOME (or to the repository's codex folder) is one of `patterns`. */
 export function matchesState(rel: string, patterns: readonly string[]): boolean {

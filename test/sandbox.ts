@@ -29,6 +29,8 @@ export interface SandboxOptions {
   relative?: boolean
   /** Put runtime state (auth.json, history, sessions…) where the layout keeps it. Default true. */
   state?: boolean
+  /** An empty dotfiles repository and no CODEX_HOME: the test lays out its own files. */
+  bare?: boolean
 }
 
 export interface Sandbox {
@@ -60,7 +62,7 @@ export function gitIn(repo: string, ...args: string[]): string {
 }
 
 export function makeSandbox(options: SandboxOptions = {}): Sandbox {
-  const {layout = 'new', name = '', oldGitignore = layout === 'old', relative = false, state = true} = options
+  const {layout = 'new', name = '', oldGitignore = layout === 'old', relative = false, state = true, bare = false} = options
   const root = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'codex-doctor-test-')))
   const suffix = name ? ` ${name}` : ''
   const home = path.join(root, `home${suffix}`)
@@ -85,6 +87,13 @@ export function makeSandbox(options: SandboxOptions = {}): Sandbox {
   mkdirSync(home, {recursive: true})
   mkdirSync(dotfiles, {recursive: true})
   execFileSync('git', ['init', '-q', '-b', 'main', dotfiles])
+  const made = {root, home, codexHome, dotfiles, codexDir, env: sandboxEnv(root, home, codexHome), p, write, link, git}
+  if (bare) {
+    write(path.join(dotfiles, 'README.md'), '# dotfiles\n')
+    const sandbox: Sandbox = {...made, commit: commitWith(git), cleanup: () => rmSync(root, {recursive: true, force: true})}
+    sandbox.commit('initial')
+    return sandbox
+  }
   write(path.join(codexDir, 'config.example.toml'), CONFIG_TOML)
   write(path.join(codexDir, 'config.toml'), CONFIG_TOML)
   write(path.join(codexDir, 'prompts', 'hello.md'), PROMPT)
@@ -112,27 +121,16 @@ export function makeSandbox(options: SandboxOptions = {}): Sandbox {
     write(path.join(stateRoot, 'version.json'), '{"latest_version":"0.89.0"}\n')
   }
 
-  const sandbox: Sandbox = {
-    root,
-    home,
-    codexHome,
-    dotfiles,
-    codexDir,
-    env: sandboxEnv(root, home, codexHome),
-    p,
-    write,
-    link,
-    git,
-    commit(message = 'dotfiles') {
-      git('add', '-A')
-      git('commit', '-q', '--allow-empty', '-m', message)
-    },
-    cleanup() {
-      rmSync(root, {recursive: true, force: true})
-    },
-  }
+  const sandbox: Sandbox = {...made, commit: commitWith(git), cleanup: () => rmSync(root, {recursive: true, force: true})}
   sandbox.commit('initial')
   return sandbox
+}
+
+function commitWith(git: (...args: string[]) => string) {
+  return (message = 'dotfiles') => {
+    git('add', '-A')
+    git('commit', '-q', '--allow-empty', '-m', message)
+  }
 }
 
 /** An environment that keeps every tool inside the sandbox, the same one the demo uses, without color. */

@@ -82,7 +82,7 @@ export function reportOf(action: Action, status: ActionStatus, extra: {error?: s
     ...(action.op === 'link' || action.op === 'move' ? {to: action.to} : {}),
     ...((action.op === 'chmod' || action.op === 'mkdir') && action.mode !== undefined ? {mode: action.mode.toString(8)} : {}),
     ...(action.note ? {note: action.note} : {}),
-    ...(action.op === 'link' && action.diff ? {diff: action.diff} : {}),
+    ...((action.op === 'link' || action.op === 'edit') && action.diff ? {diff: action.diff} : {}),
     status,
     ...(extra.reason ? {reason: extra.reason} : {}),
     ...(backup ? {backup} : {}),

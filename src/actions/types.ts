@@ -12,7 +12,7 @@ export type Action =
   /** Set a file's mode, e.g. 0o600 for a secret. A link fails: its target's mode is never changed through it. */
   | {check: string; op: 'chmod'; path: string; mode: number; note?: string}
   /** Replace a text file's content (created when missing, mode 0644; else the mode is kept); the old file goes to the backup. */
-  | {check: string; op: 'edit'; path: string; content: string; note?: string}
+  | {check: string; op: 'edit'; path: string; content: string; note?: string; diff?: string}
   /** `git rm --cached` a path of the repository at `repo`; the file stays on disk. */
   | {check: string; op: 'untrack'; path: string; repo: string; note?: string}
 
@@ -27,7 +27,7 @@ export interface ActionReport {
   to?: string
   mode?: string
   note?: string
-  /** link: how the file that was in the way differs from the repository's (a unified diff). */
+  /** link: how the file that was in the way differs from the repository's; edit: the change (unified diffs). */
   diff?: string
   /** Where what left its place went: the user's copy to carry a change over from. */
   backup?: string

@@ -1,13 +1,16 @@
 import path from 'node:path'
 
 import type {Action} from '../actions/types.js'
-import {CODEX_READS} from '../codex-facts.js'
 import {statOrUndefined} from '../context/chain.js'
 import type {Context, Source} from '../context/types.js'
-import {type Home, hopLines, inspectHome, listWords} from './layout.js'
-import {shellQuote} from './shared.js'
-import {findStrayState, moveCommands, planStrayMoves, type StrayItem} from './stray-state.js'
+import {homeManagerFiles} from '../declared/home-manager.js'
+import type {DeclaredSet} from '../declared/set.js'
+import {findLiveCodex, type LiveCodexScan, scanLines} from '../platform/live-codex.js'
+import type {Via} from '../declared/types.js'
+import {type Home, hopLines, inspectHome} from '../codex/home.js'
+import {findStrayState, moveCommands, planStrayMoves, type StrayItem} from '../repo/stray-state.js'
 import type {Check, Outcome} from './types.js'
+import {listSome, listWords, shellQuote} from '../words.js'
 
 const SET_BY: Record<Source, string> = {
   flag: '--codex-home',
@@ -18,20 +21,37 @@ const SET_BY: Record<Source, string> = {
 }
 
 /** The plan's steps 2–5 by hand, for the old layout: the link out, a real folder in, state moved, entries linked. */
-export function migrationCommands(codexHome: string, codexDir: string, entries: readonly string[], stray: readonly StrayItem[]): string[] {
+export function migrationCommands(codexHome: string, entries: readonly {path: string; source: string}[], stray: readonly StrayItem[]): string[] {
   const q = shellQuote
+  const folders = [...new Set(entries.map((e) => path.dirname(e.path)).filter((d) => d !== codexHome))]
   // the items' destinations are computed through the link; after `rm` they name the new folder
   return [
     `rm ${q(codexHome)}`,
     `mkdir -p ${q(codexHome)}`,
     ...moveCommands(stray, codexHome),
-    ...entries.map((entry) => `ln -s ${q(path.join(codexDir, entry))} ${q(path.join(codexHome, entry))}`),
+    ...folders.map((dir) => `mkdir -p ${q(dir)}`),
+    ...entries.map((e) => `ln -s ${q(e.source)} ${q(e.path)}`),
     ...stray.filter((item) => item.secret && item.kind === 'file').map((item) => `chmod 600 ${q(item.destination)}`),
   ]
 }
 
-/** The verdict on CODEX_HOME; `stray` is the runtime state the migration would move (old layout only). */
-export function homeVerdict(home: Home, ctx: Pick<Context, 'codexHomeSource' | 'codexDir' | 'dotfiles' | 'config'>, stray: readonly StrayItem[] = []): Outcome {
+/** What the migration links: every entry of the set whose source the repository holds (store copies are a switch's to make). */
+export async function migrationEntries(set: DeclaredSet): Promise<{entry: string; path: string; source: string; via: Via}[]> {
+  const out: {entry: string; path: string; source: string; via: Via}[] = []
+  for (const e of set.entries) {
+    if (e.inStore || e.outsideRepo || !e.source) continue
+    if (await statOrUndefined(e.source)) out.push({entry: e.entry, path: e.path, source: e.source, via: e.declarations[0]?.origin.via ?? 'default'})
+  }
+  return out
+}
+
+/** The verdict on CODEX_HOME; `stray` is the runtime state the migration would move, `entries` what it links (old layout only). */
+export function homeVerdict(
+  home: Home,
+  ctx: Pick<Context, 'codexHomeSource' | 'dotfiles'>,
+  stray: readonly StrayItem[] = [],
+  entries: readonly {entry: string; path: string; source: string}[] = [],
+): Outcome {
   const p = home.path
   const q = shellQuote
   const details = {path: p, source: ctx.codexHomeSource, kind: home.kind, chain: hopLines(home.chain), final: home.chain.final}
@@ -51,9 +71,9 @@ export function homeVerdict(home: Home, ctx: Pick<Context, 'codexHomeSource' | '
         details: {...details, stray: stray.map((item) => item.name)},
         remediation: {
           text:
-            `codex-doctor --fix migrates: ${p} becomes a real folder, the runtime state moves out of the repository into it (nothing is deleted; what exists in both places goes to the backup), and ${listWords(ctx.config.links)} are linked one by one. ` +
-            'Change the Nix or Ansible files that made the link too (see the nix and ansible checks), or the next switch puts it back. The commands below are the same migration by hand.',
-          commands: ctx.codexDir ? migrationCommands(p, ctx.codexDir, ctx.config.links, stray) : [],
+            `codex-doctor --fix migrates: ${p} becomes a real folder, the runtime state moves out of the repository into it (nothing is deleted; what exists in both places goes to the backup), and ${entries.length > 0 ? listSome(entries.map((e) => e.entry), 6) : 'the entries'} are linked one by one. ` +
+            'The Nix or Ansible files that made the link are rewritten too (see the nix and ansible checks), or the next switch would put it back. The commands below are the same migration by hand.',
+          commands: migrationCommands(p, entries, stray),
           automatic: true,
         },
       }
@@ -89,7 +109,7 @@ export function homeVerdict(home: Home, ctx: Pick<Context, 'codexHomeSource' | '
       return ctx.codexHomeSource === 'default'
         ? {
             status: 'warn',
-            summary: `${p} does not exist yet: Codex creates it when it first writes there, but until then there is nowhere to link ${listWords(ctx.config.links)}`,
+            summary: `${p} does not exist yet: Codex creates it when it first writes there, but until then there is nowhere to link ${entries.length > 0 ? listSome(entries.map((e) => e.entry), 6) : 'the entries'}`,
             details,
             remediation: {text: `Create it; codex-doctor --fix does, and links the entries.`, commands: [`mkdir -p ${q(p)}`], automatic: true},
           }
@@ -132,32 +152,54 @@ export function homeVerdict(home: Home, ctx: Pick<Context, 'codexHomeSource' | '
 
 /**
  * The migration (plan steps 2–5) as actions: the directory link leaves for the backup and a real
- * folder takes its place, the runtime state moves into it, and each managed entry is linked.
+ * folder takes its place, the runtime state moves into it, and each declared entry is linked.
  */
-export async function planMigration(ctx: Context, home: Home): Promise<Action[]> {
-  const codexDir = ctx.codexDir
+export async function planMigration(ctx: Context, home: Home, set: DeclaredSet): Promise<Action[]> {
   if (home.kind === 'missing') return [{check: 'codex-home', op: 'mkdir', path: ctx.codexHome}]
-  if (home.kind !== 'repo-link' || !home.isCodexDir || !codexDir) return []
-  const entries: string[] = []
-  for (const entry of new Set([...ctx.config.links, ...CODEX_READS])) if (await statOrUndefined(path.join(codexDir, entry))) entries.push(entry)
-  // state inside a folder that gets linked (skills/.system) is reached through that link: it stays
-  const stray = (await findStrayState(ctx, home)).filter((item) => !entries.includes(item.name.split('/')[0]!))
+  if (home.kind !== 'repo-link' || !home.isCodexDir || !set.codexDir) return []
+  // home-manager makes the links Nix declares (the nix check rewrites the folder's declaration): a link of ours would stand in its way
+  const byHomeManager = set.folderLinks.some((d) => d.origin.via === 'nix') && (await homeManagerFiles(ctx.home, ctx.env)) !== null
+  const entries = await migrationEntries(set)
+  const linked = entries.map((e) => e.entry)
+  // state inside a folder that gets linked whole (skills/.system under skills) is reached through that link: it stays
+  const stray = (await findStrayState(ctx, home, set)).filter((item) => !linked.some((entry) => item.name === entry || item.name.startsWith(entry + '/')))
   return [
     {check: 'codex-home', op: 'mkdir', path: ctx.codexHome, note: 'a real folder in place of the link into the repository (the link goes to the backup)'},
     ...planStrayMoves(stray, 'codex-home'),
-    ...entries.map((entry): Action => ({check: 'codex-home', op: 'link', path: path.join(ctx.codexHome, entry), to: path.join(codexDir, entry)})),
+    ...(byHomeManager ? [] : entries.map((e): Action => ({check: 'codex-home', op: 'link', path: e.path, to: e.via === 'stow' ? path.relative(path.dirname(e.path), e.source) : e.source}))),
   ]
+}
+
+/** A running Codex that uses CODEX_HOME's state is named in the verdict: --fix will not move anything while it runs. */
+export function withRunningCodex(verdict: Outcome, scan: LiveCodexScan): Outcome {
+  const lines = scanLines(scan)
+  const details = {...verdict.details, runningCodex: {live: scan.live.map((c) => ({pid: c.pid, command: c.command, holds: c.holds})), uninspectable: scan.uninspectable, blind: scan.blind}}
+  if (scan.live.length === 0) return {...verdict, details}
+  const running = `Codex is running on this state (${scan.live.map((c) => `pid ${c.pid}`).join(', ')}): quit it before --fix`
+  return {
+    ...verdict,
+    status: verdict.status === 'pass' ? 'warn' : verdict.status,
+    summary: `${verdict.summary}; ${running}`,
+    details,
+    remediation: {...(verdict.remediation ?? {text: ''}), text: `${lines.join(' ')} ${verdict.remediation?.text ?? ''}`.trim()},
+  }
 }
 
 export const codexHome: Check = {
   id: 'codex-home',
   title: 'CODEX_HOME is a real folder, not a link into the repository',
   async run(ctx) {
-    const home = await inspectHome(ctx)
-    const stray = home.kind === 'repo-link' && home.isCodexDir ? await findStrayState(ctx, home) : []
-    return homeVerdict(home, ctx, stray)
+    const set = await ctx.declared()
+    const home = await inspectHome(ctx, set.codexDir)
+    const verdict =
+      home.kind === 'repo-link' && home.isCodexDir
+        ? homeVerdict(home, ctx, await findStrayState(ctx, home, set), await migrationEntries(set))
+        : homeVerdict(home, ctx, [], home.kind === 'missing' ? await migrationEntries(set) : [])
+    // Codex writes its state into the repository here: a running one would be raced by the migration
+    return home.real && (home.kind === 'repo-link' || home.kind === 'repo-folder') ? withRunningCodex(verdict, await findLiveCodex([home.real], {home: ctx.home})) : verdict
   },
   async plan(ctx) {
-    return planMigration(ctx, await inspectHome(ctx))
+    const set = await ctx.declared()
+    return planMigration(ctx, await inspectHome(ctx, set.codexDir), set)
   },
 }

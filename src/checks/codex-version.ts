@@ -7,8 +7,19 @@ import type {Check, Outcome} from './types.js'
 
 /** What the report shows about the binary, whatever the verdict. */
 function binaryDetails(info: CodexInfo): Record<string, unknown> {
-  return {bin: info.bin, realPath: info.realPath, version: info.version, rawVersion: info.rawVersion, install: info.install}
+  return {
+    bin: info.bin,
+    realPath: info.realPath,
+    version: info.version,
+    rawVersion: info.rawVersion,
+    install: info.install,
+    ...(info.cached !== undefined ? {cached: info.cached} : {}),
+    ...(info.temp ? {tempDir: info.temp.dir, tempNote: info.temp.fellBack} : {}),
+  }
 }
+
+/** ` (ran in /tmp: $TMPDIR (/gone) does not exist)`, when Codex could not run in $TMPDIR. */
+const tempWords = (info: CodexInfo) => (info.temp?.fellBack ? ` (ran in ${info.temp.dir}: ${info.temp.fellBack})` : '')
 
 /** The verdict on a binary that was found and asked its version. */
 export function judgeVersion(info: CodexInfo, minVersion: string): Outcome {
@@ -26,7 +37,7 @@ export function judgeVersion(info: CodexInfo, minVersion: string): Outcome {
   }
   if (!info.version) return {status: 'error', summary: info.error ?? 'could not read the version of Codex', details}
   const how = INSTALL_NAMES[info.install]
-  if (semver.gte(info.version, minVersion)) return {status: 'pass', summary: `Codex ${info.version} (${how}) ≥ ${minVersion}`, details}
+  if (semver.gte(info.version, minVersion)) return {status: 'pass', summary: `Codex ${info.version} (${how}) ≥ ${minVersion}${tempWords(info)}`, details}
   const why = semver.lte(info.version, LAST_CLOBBERING_VERSION)
     ? `versions ≤ ${LAST_CLOBBERING_VERSION} replace a linked config.toml with a regular file`
     : 'the minimum set by --min-version or min_version'

@@ -3,9 +3,9 @@ import path from 'node:path'
 import {parse, TomlError} from 'smol-toml'
 
 import {type Chain, readChain} from '../context/chain.js'
-import {hopLines} from './layout.js'
-import {shellQuote} from './shared.js'
+import {hopLines} from '../codex/home.js'
 import type {Check, Outcome} from './types.js'
+import {shellQuote} from '../words.js'
 
 export interface TomlProblem {
   line: number

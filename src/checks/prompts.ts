@@ -1,139 +1,67 @@
-import {readdir, readFile, realpath} from 'node:fs/promises'
+import {readFile, realpath} from 'node:fs/promises'
 import path from 'node:path'
-import semver from 'semver'
 
+import type {Action} from '../actions/types.js'
 import {PROMPTS_REMOVED_IN} from '../codex-facts.js'
-import {readChain, statOrUndefined} from '../context/chain.js'
+import {statOrUndefined} from '../context/chain.js'
 import type {Context} from '../context/types.js'
-import {readPromptFrontMatter} from './front-matter.js'
-import {listSome, shellQuote} from './shared.js'
+import {editAction, planDeclare} from '../declared/edit.js'
+import {homeManagerFiles} from '../declared/home-manager.js'
+import type {DeclaredEntry, DeclaredSet} from '../declared/set.js'
+import {loadsPrompts, type PromptsFolder, type PromptsMissing, readPromptsFolder} from '../codex/prompts.js'
+import {readSkillsFolder} from '../codex/skills.js'
+import {readSkillFrontMatter, skillFromPrompt} from '../parse/front-matter.js'
+
 import type {Check, Outcome} from './types.js'
-
-/** A prompt Codex shows as `/prompts:<name>`. */
-export interface LoadedPrompt {
-  name: string
-  command: string
-  description: string | null
-  argumentHint: string | null
-}
-
-export interface IgnoredPrompt {
-  /** The entry's file name in the prompts folder. */
-  name: string
-  reason: string
-}
-
-export interface PromptsFolder {
-  folder: string
-  loaded: LoadedPrompt[]
-  ignored: IgnoredPrompt[]
-  /** Loaded, but `---` is never closed: Codex sends the front matter as part of the prompt and shows no description. */
-  unclosed: string[]
-  /** Non-.md files that look like prompts, as full paths, to suggest a rename. */
-  renamable: string[]
-}
-
-/** What stands at CODEX_HOME/prompts when it is not a readable folder. */
-export type PromptsMissing = {folder: string; problem: string}
-
-const LOOKS_LIKE_PROMPT = new Set(['.txt', '.markdown', '.mdx', '.prompt'])
-const utf8 = new TextDecoder('utf-8', {fatal: true})
-
-/** One entry of the prompts folder judged as custom_prompts.rs does: top-level files (links followed) named *.md, valid UTF-8. */
-async function inspectEntry(folder: string, realFolder: string, name: string): Promise<{loaded: LoadedPrompt; unclosed: boolean} | {ignored: IgnoredPrompt; renamable?: string} | null> {
-  const full = path.join(folder, name)
-  const link = await statOrUndefined(full, false)
-  const target = await statOrUndefined(full)
-  const isLink = link?.isSymbolicLink() ?? false
-  const ext = path.extname(name)
-  if (!target) {
-    const chain = await readChain(full)
-    const why = chain.end === 'loop' ? 'a link loop' : `a dangling link (to ${chain.final})`
-    return {ignored: {name, reason: `${why}: Codex skips it`}}
-  }
-  if (target.isDirectory()) {
-    return {ignored: {name, reason: `${isLink ? 'a link to a folder' : 'a folder'}: Codex reads only .md files at the top level of prompts`}}
-  }
-  if (!target.isFile()) return {ignored: {name, reason: 'not a regular file'}}
-  if (ext.toLowerCase() !== '.md') {
-    // dotfiles such as .DS_Store or .gitkeep are not meant as prompts: not worth a warning
-    if (name.startsWith('.') && ext === '') return null
-    const renamable = (LOOKS_LIKE_PROMPT.has(ext.toLowerCase()) || ext === '') && !link?.isSymbolicLink() ? path.join(realFolder, name) : undefined
-    return {ignored: {name, reason: 'not a .md file: Codex loads only *.md'}, renamable}
-  }
-  let text: string
-  try {
-    text = utf8.decode(await readFile(full))
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    return {ignored: {name, reason: code ? `cannot be read (${code})` : 'not valid UTF-8 text: Codex skips it'}}
-  }
-  const promptName = path.basename(name, ext)
-  const fm = readPromptFrontMatter(text)
-  return {
-    loaded: {name: promptName, command: `/prompts:${promptName}`, description: fm.description, argumentHint: fm.argumentHint},
-    unclosed: fm.unclosed,
-  }
-}
-
-/** Lists CODEX_HOME/prompts (through its link) the way this Codex would. */
-export async function readPromptsFolder(folder: string): Promise<PromptsFolder | PromptsMissing> {
-  const st = await statOrUndefined(folder)
-  if (!st) {
-    const chain = await readChain(folder)
-    if (chain.hops.length === 0) return {folder, problem: `${folder} does not exist`}
-    return {folder, problem: chain.end === 'loop' ? `${folder} is a link loop` : `${folder} is a dangling link (to ${chain.final})`}
-  }
-  if (!st.isDirectory()) return {folder, problem: `${folder} is not a folder`}
-  const result: PromptsFolder = {folder, loaded: [], ignored: [], unclosed: [], renamable: []}
-  // renames are suggested where the files really live: in the repository, not through the link
-  const realFolder = await realpath(folder)
-  for (const name of (await readdir(folder)).sort()) {
-    const entry = await inspectEntry(folder, realFolder, name)
-    if (!entry) continue
-    if ('loaded' in entry) {
-      result.loaded.push(entry.loaded)
-      if (entry.unclosed) result.unclosed.push(name)
-    } else {
-      result.ignored.push(entry.ignored)
-      if (entry.renamable) result.renamable.push(entry.renamable)
-    }
-  }
-  result.loaded.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  return result
-}
-
-/** Whether this Codex version still loads custom prompts; null version: unknown, judged as if it does. */
-export function loadsPrompts(version: string | null): boolean {
-  return version === null || !semver.valid(version) || semver.lt(version, PROMPTS_REMOVED_IN)
-}
-
+import {listSome, shellQuote} from '../words.js'
 
 const plural = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`
 
+/** Where the prompts stand in their move to skills (Codex ≥ 0.117). */
+export interface Conversion {
+  /** Prompts that have a skill of their name Codex sees, or a declared one in the repository. */
+  done: string[]
+  /** Prompts without a skill yet. */
+  missing: string[]
+  /** Prompts --fix cannot turn into a skill, and why. */
+  blocked: {name: string; why: string}[]
+  /** What --fix would do about the declaration of the new links, when it cannot (a file it cannot edit). */
+  declareProblem?: string
+}
+
 /** The verdict, from what the folder holds and the Codex version (pure). */
-export function judgePrompts(state: PromptsFolder | PromptsMissing, version: string | null): Outcome {
+export function judgePrompts(state: PromptsFolder | PromptsMissing, version: string | null, conversion?: Conversion): Outcome {
   const unknown = version === null ? ' (Codex version unknown: judged as if it loads prompts)' : ''
   if (!loadsPrompts(version)) {
-    const files = 'problem' in state ? [] : [...state.loaded.map((p) => p.name + '.md'), ...state.ignored.map((p) => p.name)]
     const reason = `Codex ${version} no longer loads custom prompts`
+    const details = {
+      folder: state.folder,
+      version,
+      removedIn: PROMPTS_REMOVED_IN,
+      loaded: [],
+      ignored: 'problem' in state ? [] : [...state.loaded.map((p) => ({name: p.name + '.md', reason})), ...state.ignored],
+      ...(conversion ? {skills: conversion} : {}),
+    }
+    if (conversion && conversion.missing.length === 0 && conversion.done.length > 0) {
+      return {status: 'pass', summary: `${reason}; each of the ${plural(conversion.done.length, 'prompt')} has its skill: ${listSome(conversion.done, 5)}`, details}
+    }
+    const todo = conversion?.missing ?? ('problem' in state ? [] : state.loaded.map((p) => p.name))
+    const blocked = conversion?.blocked ?? []
+    const automatic = todo.length > blocked.length
     return {
       status: 'warn',
-      summary: `Codex ${version} no longer loads custom prompts; move them to skills`,
-      details: {
-        folder: state.folder,
-        version,
-        removedIn: PROMPTS_REMOVED_IN,
-        loaded: [],
-        ignored: 'problem' in state ? [] : [...state.loaded.map((p) => ({name: p.name + '.md', reason})), ...state.ignored],
-      },
+      summary: `${reason}; ${todo.length > 0 ? `${listSome(todo.map((n) => n + '.md'), 5)} ${todo.length === 1 ? 'has' : 'have'} no skill yet: move them to skills` : 'move them to skills'}`,
+      details,
       remediation: {
         text:
-          `Codex ${PROMPTS_REMOVED_IN} and later read skills instead of prompts. Make each prompt a skill: a folder skills/<name>/ ` +
-          `holding SKILL.md whose front matter has "name" and "description" (the prompt's text below it); add "skills" to links in ` +
-          `codex-doctor.toml and drop "prompts" from it.` +
-          (files.length > 0 ? ` Prompts to move: ${listSome(files, 10)}.` : ''),
+          `Codex ${PROMPTS_REMOVED_IN} and later read skills (CODEX_HOME/skills/<name>/SKILL.md with "name" and "description") instead of prompts. ` +
+          (automatic
+            ? 'codex-doctor --fix writes a skill per prompt into the repository (the prompts stay), links each into CODEX_HOME/skills/<name>, and declares the new links where you declare the others.'
+            : 'Make each prompt a skill: a folder skills/<name>/ holding SKILL.md whose front matter has "name" and "description", the prompt\'s text below it.') +
+          (blocked.length > 0 ? ` It cannot convert ${blocked.map((b) => `${b.name}.md (${b.why})`).join(', ')}.` : '') +
+          (conversion?.declareProblem ? ` It cannot declare the new links: ${conversion.declareProblem}; declare them yourself.` : ''),
         commands: [],
+        automatic,
       },
     }
   }
@@ -192,16 +120,115 @@ export function judgePrompts(state: PromptsFolder | PromptsMissing, version: str
   return {status: 'pass', summary: `${loadedText}: ${listSome(state.loaded.map((p) => p.command), 5)}${unknown}`, details}
 }
 
+/** The prompts entry of the set, and its folder as Codex reads it (through CODEX_HOME), else the repository's. */
+async function managedPrompts(ctx: Context, set: DeclaredSet): Promise<{entry: DeclaredEntry; folder: string; state: PromptsFolder | PromptsMissing} | null> {
+  const entry = set.entries.find((e) => e.entry === 'prompts')
+  if (!entry) return null
+  const live = path.join(ctx.codexHome, 'prompts')
+  const state = await readPromptsFolder(live)
+  return {entry, folder: live, state}
+}
+
+/** The repository folder new skills go into: where the linked skills live, else the codex folder's skills/. */
+export function skillsHome(set: DeclaredSet, prompts: DeclaredEntry): string | null {
+  const perSkill = set.entries.filter((e) => /^skills\/[^/]+$/.test(e.entry) && e.source && !e.inStore && !e.outsideRepo)
+  if (perSkill.length > 0) return path.dirname(perSkill[0]!.source!)
+  const whole = set.entries.find((e) => e.entry === 'skills' && e.source && !e.inStore && !e.outsideRepo)
+  if (whole?.source) return whole.source
+  return prompts.source ? path.join(path.dirname(prompts.source), 'skills') : set.codexDir ? path.join(set.codexDir, 'skills') : null
+}
+
+interface SkillPlan {
+  name: string
+  skillMd: string
+  /** The repository's skill folder. */
+  dir: string
+  /** CODEX_HOME/skills/<name>. */
+  link: string
+}
+
+/** Which prompts have their skill, and the skills --fix would write for the others. */
+async function conversionOf(ctx: Context, set: DeclaredSet, prompts: DeclaredEntry, state: PromptsFolder): Promise<{conversion: Conversion; plans: SkillPlan[]; home: string | null}> {
+  const live = path.join(ctx.codexHome, 'skills')
+  const seen = new Set<string>()
+  if ((await statOrUndefined(live))?.isDirectory()) for (const skill of (await readSkillsFolder(live)).skills) seen.add(skill.name)
+  // declared per-skill links whose skill exists in the repository count too: a switch links them
+  for (const e of set.entries) {
+    if (!/^skills\/[^/]+$/.test(e.entry) || !e.source) continue
+    const md = await readFile(path.join(e.source, 'SKILL.md'), 'utf8').catch(() => null)
+    const fm = md === null ? null : readSkillFrontMatter(md)
+    if (fm?.ok) seen.add(fm.name)
+  }
+  const home = skillsHome(set, prompts)
+  const conversion: Conversion = {done: [], missing: [], blocked: []}
+  const plans: SkillPlan[] = []
+  for (const prompt of state.loaded) {
+    if (seen.has(prompt.name)) {
+      conversion.done.push(prompt.name)
+      continue
+    }
+    conversion.missing.push(prompt.name)
+    if (!home) {
+      conversion.blocked.push({name: prompt.name, why: 'no repository folder to write skills into'})
+      continue
+    }
+    const dir = path.join(home, prompt.name)
+    if (await statOrUndefined(dir, false)) {
+      conversion.blocked.push({name: prompt.name, why: `${dir} already exists and is not that prompt's skill`})
+      continue
+    }
+    const text = await readFile(path.join(state.folder, prompt.name + '.md'), 'utf8').catch(() => null)
+    const made = text === null ? {error: 'it cannot be read'} : skillFromPrompt(prompt.name, text)
+    if ('error' in made) conversion.blocked.push({name: prompt.name, why: made.error})
+    else plans.push({name: prompt.name, skillMd: made.skillMd, dir, link: path.join(live, prompt.name)})
+  }
+  return {conversion, plans, home}
+}
+
+/** The links the new skills need, and where (and whether) they can be declared. */
+async function declarationOf(ctx: Context, set: DeclaredSet, prompts: DeclaredEntry, plans: readonly SkillPlan[], home: string | null) {
+  const liveSkills = await realpath(path.join(ctx.codexHome, 'skills')).catch(() => null)
+  // a skills/ folder linked whole already shows the new skills
+  const wholeLinked = home !== null && liveSkills !== null && liveSkills === (await realpath(home).catch(() => null))
+  const like = prompts.basis === 'declared' ? prompts.declarations[0] : undefined
+  const links = wholeLinked ? [] : plans.map((p) => ({target: p.link, source: p.dir}))
+  const edit = like && links.length > 0 ? await planDeclare(ctx, set, like, links) : null
+  return {wholeLinked, like, links, edit}
+}
+
 export const prompts: Check = {
   id: 'prompts',
-  title: 'Custom prompts load',
+  title: 'Custom prompts load (or, on Codex ≥ 0.117, have become skills)',
   async run(ctx: Context) {
-    const folder = path.join(ctx.codexHome, 'prompts')
-    const managed = ctx.config.links.includes('prompts')
-    if (!managed && !(await statOrUndefined(folder, false))) {
-      return {status: 'skip', summary: 'no prompts folder in CODEX_HOME, and "prompts" is not in links'}
+    const set = await ctx.declared()
+    const managed = await managedPrompts(ctx, set)
+    if (!managed) return {status: 'skip', summary: 'no prompts are managed: nothing declares or links prompts, and the codex folder has none'}
+    const version = (await ctx.codex()).version
+    if (loadsPrompts(version) || 'problem' in managed.state) return judgePrompts(managed.state, version)
+    const {conversion, plans, home} = await conversionOf(ctx, set, managed.entry, managed.state)
+    if (plans.length > 0) {
+      const {edit} = await declarationOf(ctx, set, managed.entry, plans, home)
+      if (edit && 'error' in edit) conversion.declareProblem = `${edit.file}: ${edit.error}`
     }
-    const [state, codex] = await Promise.all([readPromptsFolder(folder), ctx.codex()])
-    return judgePrompts(state, codex.version)
+    return judgePrompts(managed.state, version, conversion)
+  },
+  async plan(ctx: Context) {
+    const set = await ctx.declared()
+    const managed = await managedPrompts(ctx, set)
+    if (!managed || 'problem' in managed.state || loadsPrompts((await ctx.codex()).version)) return []
+    const {plans, home} = await conversionOf(ctx, set, managed.entry, managed.state)
+    if (plans.length === 0) return []
+    const {wholeLinked, like, edit} = await declarationOf(ctx, set, managed.entry, plans, home)
+    const actions: Action[] = plans.map((p) => ({check: 'prompts', op: 'edit', path: path.join(p.dir, 'SKILL.md'), content: p.skillMd, note: `the skill for the prompt ${p.name}.md`}))
+    // where home-manager manages this HOME it makes the links Nix declares (one of ours would stand in its way at the next switch)
+    const viaNix = like?.origin.via === 'nix' && (await homeManagerFiles(ctx.home, ctx.env)) !== null
+    if (!wholeLinked && !viaNix) {
+      for (const p of plans) {
+        const to = like?.origin.via === 'stow' ? path.relative(path.dirname(p.link), p.dir) : p.dir
+        actions.push({check: 'prompts', op: 'link', path: p.link, to, note: `skill ${p.name}`})
+      }
+    }
+    if (edit && 'text' in edit) actions.push(editAction('prompts', edit, `declare the links of ${listSome(plans.map((p) => `skills/${p.name}`), 4)}${viaNix ? ' (home-manager switch makes them)' : ''}`, set.repo))
+    return actions
   },
 }

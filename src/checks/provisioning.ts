@@ -1,110 +1,175 @@
-/** What the nix and ansible checks share: how a provisioning file links ~/.codex, and the verdict on it. */
-import {readFile} from 'node:fs/promises'
+/**
+ * What the nix and ansible checks share: how the user's provisioning files declare CODEX_HOME
+ * (the whole folder, the old way, or entry by entry), the verdict on it, and the rewrite of a
+ * whole-folder declaration into one declaration per entry (seed steps 2 and 3).
+ */
+import {readdir, readFile} from 'node:fs/promises'
 import path from 'node:path'
 
-import {repoFilesWith, repoPath} from './repo-files.js'
-import {listSome} from './shared.js'
-import type {Outcome} from './types.js'
+import type {Action} from '../actions/types.js'
+import {CODEX_READS} from '../codex-facts.js'
+import {statOrUndefined} from '../context/chain.js'
+import type {Context} from '../context/types.js'
+import {editAction, type NewLink, type PlannedEdit, toolRefuses} from '../declared/edit.js'
+import type {DeclaredSet} from '../declared/set.js'
+import type {Declaration, ReadProblem} from '../declared/types.js'
+import {repoPath} from '../repo/facts.js'
+import {declaredAt, noDotfiles} from './shared.js'
+import type {Check, Outcome} from './types.js'
+import {listSome, listWords} from '../words.js'
 
-/** A place that links the whole ~/.codex folder (plan: the old way), with what should stand there instead. */
-export interface FolderLink {
-  /** Absolute path of the file. */
-  file: string
-  /** 1-based first and last line of the statement or task. */
-  line: number
-  endLine: number
-  text: string
-  /** Lines to put in place of `line`…`endLine`, indented as the original. */
-  replacement: string
+export type Tool = 'nix' | 'ansible'
+
+/** What one tool's files declare, out of the whole set. */
+export interface ToolView {
+  folderLinks: Declaration[]
+  /** Per-entry declarations of this tool, with the entry they declare. */
+  entries: {entry: string; declaration: Declaration}[]
+  unresolved: Declaration[]
+  problems: ReadProblem[]
 }
 
-/** A place that links one entry of ~/.codex (`config.toml`, `prompts`…). */
-export interface EntryLink {
-  file: string
-  line: number
-  entry: string
-  /** Why this link does not work as intended; `fail` when Codex cannot write through it. */
-  problem?: {severity: 'fail' | 'warn'; text: string}
+export function viewOf(set: DeclaredSet, tool: Tool): ToolView {
+  const mine = (d: Declaration) => d.origin.via === tool
+  return {
+    folderLinks: set.folderLinks.filter(mine),
+    entries: set.entries.flatMap((e) => e.declarations.filter(mine).map((declaration) => ({entry: e.entry, declaration}))),
+    unresolved: set.unresolved.filter(mine),
+    problems: set.problems.filter((p) => p.via === tool),
+  }
 }
 
-export interface ProvisioningScan {
-  folderLinks: FolderLink[]
-  entryLinks: EntryLink[]
-}
-
-const MAX_FILE_BYTES = 1024 * 1024
-
-/** The repository's files with those extensions that mention `.codex`, with their text. */
-export async function filesMentioningCodex(repo: string, extensions: readonly string[], env: NodeJS.ProcessEnv): Promise<{file: string; text: string}[]> {
-  const out: {file: string; text: string}[] = []
-  for (const rel of await repoFilesWith(repo, extensions, env)) {
-    const file = path.join(repo, rel)
-    let buffer: Buffer
-    try {
-      buffer = await readFile(file)
-    } catch {
-      continue // deleted but still in the index, or unreadable: nothing to judge
+/**
+ * The entries a whole-folder declaration becomes: each one Codex reads that the folder holds,
+ * skills one by one (Codex writes its own skills/.system into CODEX_HOME/skills).
+ */
+export async function entriesOfFolder(folder: string, codexHome: string): Promise<NewLink[]> {
+  const links: NewLink[] = []
+  for (const name of Object.keys(CODEX_READS)) {
+    const source = path.join(folder, name)
+    if (!(await statOrUndefined(source))) continue
+    if (name === 'skills') {
+      const skills = (await readdir(source, {withFileTypes: true}).catch(() => []))
+        .filter((d) => !d.name.startsWith('.') && (d.isDirectory() || d.isSymbolicLink()))
+        .map((d) => d.name)
+        .sort()
+      for (const skill of skills) links.push({target: path.join(codexHome, 'skills', skill), source: path.join(source, skill)})
+      continue
     }
-    if (buffer.length > MAX_FILE_BYTES) continue
-    const text = buffer.toString('utf8')
-    if (text.includes('.codex')) out.push({file, text})
+    links.push({target: path.join(codexHome, name), source})
   }
-  return out
+  return links
 }
 
-
-/** Lines of text, each indented by `pad` (for a block inside a remediation). */
-export const indentBlock = (text: string, pad: string) =>
-  text
-    .split('\n')
-    .map((l) => (l === '' ? l : pad + l))
-    .join('\n')
-
-/** The block with the indentation all its lines share removed. */
-export function dedent(text: string): string {
-  const lines = text.split('\n')
-  const pad = Math.min(...lines.filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length))
-  return lines.map((l) => l.slice(Number.isFinite(pad) ? pad : 0)).join('\n')
+/** Where the files are read: the repository (real path), HOME and CODEX_HOME. */
+export interface Where {
+  repo: string
+  home: string
+  codexHome: string
 }
 
-/** Leading whitespace of the line on which `offset` stands. */
-export function indentAt(text: string, offset: number): string {
-  const start = text.lastIndexOf('\n', offset - 1) + 1
-  return /^[ \t]*/.exec(text.slice(start))![0]
+export type Rewrite = (ctx: Context, where: Where, file: string, text: string, folder: Declaration, entries: readonly NewLink[]) => Promise<{text: string} | {error: string}> | {text: string} | {error: string}
+
+/** The rewrite of one whole-folder declaration, verified by our reader (inside `rewrite`) and the real tool where installed. */
+export async function planRewrite(ctx: Context, set: DeclaredSet, tool: Tool, folder: Declaration, rewrite: Rewrite): Promise<PlannedEdit> {
+  const file = folder.origin.file!
+  const old = await readFile(file, 'utf8').catch(() => null)
+  if (old === null) return {file, error: `cannot read ${file}`}
+  if (!folder.source) return {file, error: `its source cannot be resolved${folder.unresolved ? ` (${folder.unresolved})` : ''}`}
+  const entries = await entriesOfFolder(folder.source, ctx.codexHome)
+  if (entries.length === 0) return {file, error: `${folder.source} holds nothing Codex reads`}
+  const result = await rewrite(ctx, {repo: set.repo ?? ctx.dotfiles ?? '', home: ctx.home, codexHome: ctx.codexHome}, file, old, folder, entries)
+  if ('error' in result) return {file, error: result.error}
+  const refused = await toolRefuses(tool, file, result.text, ctx.env, (await ctx.tempDir()).dir)
+  if (refused) return {file, error: refused}
+  return {file, text: result.text, old}
 }
 
-/** The shared verdict: a whole-folder link fails with its replacement; entries one by one pass unless one is broken. */
-export function judgeProvisioning(tool: 'Nix' | 'Ansible', repo: string, scan: ProvisioningScan, advice: {step: string; entryFix: string}): Outcome {
-  const at = (f: {file: string; line: number}) => `${repoPath(repo, f.file)}:${f.line}`
+const NAMES: Record<Tool, string> = {nix: 'Nix', ansible: 'Ansible'}
+
+/** The verdict (pure, given the planned rewrites): a whole-folder link fails; an in-store config.toml fails; unreadable files warn. */
+export function judgeProvisioning(tool: Tool, set: DeclaredSet, view: ToolView, rewrites: readonly PlannedEdit[], advice: {step: string; entryFix: string; run: string}): Outcome {
+  const at = (d: Declaration) => declaredAt(d, set.repo)
+  const rel = (file: string) => (set.repo ? repoPath(set.repo, file) : file)
   const details = {
-    folderLinks: scan.folderLinks.map((f) => ({file: f.file, line: f.line, endLine: f.endLine, text: f.text, replacement: f.replacement})),
-    entries: scan.entryLinks.map((e) => ({file: e.file, line: e.line, entry: e.entry, ...(e.problem ? {problem: e.problem.text} : {})})),
-    ...(scan.folderLinks[0] ? {replacement: scan.folderLinks[0].replacement} : {}),
+    folderLinks: view.folderLinks.map((d) => ({file: d.origin.file, line: d.origin.line, source: d.source})),
+    entries: view.entries.map(({entry, declaration: d}) => ({entry, file: d.origin.file, line: d.origin.line, source: d.source, inStore: d.inStore ?? false})),
+    ...(rewrites.length > 0 ? {rewrites: rewrites.map((r) => ('error' in r ? {file: r.file, error: r.error} : {file: r.file}))} : {}),
+    ...(view.unresolved.length > 0 ? {unresolved: view.unresolved.map((d) => ({at: at(d), target: d.target, why: d.unresolved}))} : {}),
+    ...(view.problems.length > 0 ? {problems: view.problems.map((p) => ({file: p.file, line: p.line, message: p.message}))} : {}),
   }
-  if (scan.folderLinks.length > 0) {
-    const blocks = scan.folderLinks.map(
-      (f) => `In ${repoPath(repo, f.file)}, replace ${f.line === f.endLine ? `line ${f.line}` : `lines ${f.line}-${f.endLine}`} with:\n${indentBlock(dedent(f.replacement), '      ')}`,
-    )
+  // an unresolved source is reported once, with what is checked instead
+  const unresolvedAt = new Set(view.unresolved.map((d) => `${d.origin.file}:${d.origin.line}`))
+  const notes = [
+    ...view.problems.filter((p) => !unresolvedAt.has(`${p.file}:${p.line}`)).map((p) => `${rel(p.file)}${p.line ? `:${p.line}` : ''}: ${p.message}`),
+    ...view.unresolved.map((d) => `${at(d)}: the source of ${d.target} cannot be resolved (${d.unresolved ?? 'unknown'}), so it is checked as it exists`),
+  ]
+
+  if (view.folderLinks.length > 0) {
+    const failed = rewrites.filter((r): r is Extract<PlannedEdit, {error: string}> => 'error' in r)
     return {
       status: 'fail',
-      summary: `${listSome(scan.folderLinks.map(at))} ${scan.folderLinks.length === 1 ? 'links' : 'link'} the whole ~/.codex folder; link its entries one by one`,
+      summary: `${listSome(view.folderLinks.map(at))} ${view.folderLinks.length === 1 ? 'links' : 'link'} the whole ~/.codex folder; link its entries one by one`,
       details,
-      remediation: {text: `${advice.step} Codex's own state then stays in ~/.codex, out of the repository.\n    ${blocks.join('\n    ')}`, commands: []},
+      remediation: {
+        text:
+          `${advice.step} Codex's own state then stays in ~/.codex, out of the repository. ` +
+          (failed.length === 0
+            ? `codex-doctor --fix rewrites ${listWords([...new Set(view.folderLinks.map((d) => rel(d.origin.file!)))])} in its own style (comments and everything else kept; undo restores it byte for byte); run --fix --dry-run to see the diff, then ${advice.run}.`
+            : `codex-doctor --fix cannot rewrite ${failed.map((f) => `${rel(f.file)} (${f.error})`).join('; ')}: edit it by hand, then ${advice.run}.`),
+        commands: [],
+        automatic: failed.length === 0,
+      },
     }
   }
-  const failing = scan.entryLinks.filter((e) => e.problem?.severity === 'fail')
-  const warning = scan.entryLinks.filter((e) => e.problem?.severity === 'warn')
-  const broken = [...failing, ...warning]
-  if (broken.length > 0) {
+  const store = view.entries.filter(({entry, declaration}) => entry === 'config.toml' && declaration.inStore)
+  if (store.length > 0) {
+    const generated = store.some(({declaration}) => declaration.source === null)
     return {
-      status: failing.length > 0 ? 'fail' : 'warn',
-      summary: broken.map((e) => `${at(e)} ${e.problem!.text}`).join('; '),
+      status: 'fail',
+      summary:
+        `${listSome(store.map(({declaration}) => at(declaration)))} ${generated ? 'generate' : 'put'}${store.length === 1 ? 's' : ''} ~/.codex/config.toml into the read-only Nix store: Codex cannot save its settings` +
+        (notes.length ? `; ${notes.join('; ')}` : ''),
       details,
-      remediation: {text: advice.entryFix, commands: []},
+      remediation: {text: advice.entryFix, commands: [], automatic: false},
     }
   }
-  if (scan.entryLinks.length === 0) return {status: 'skip', summary: `no ${tool} file links .codex`, details}
-  const entries = [...new Set(scan.entryLinks.map((e) => e.entry))]
-  const files = [...new Set(scan.entryLinks.map((e) => repoPath(repo, e.file)))]
+  if (notes.length > 0) {
+    return {
+      status: 'warn',
+      summary: notes.join('; '),
+      details,
+      remediation: {text: `codex-doctor could not read every ${NAMES[tool]} declaration; those entries are checked as they exist on disk.`, commands: [], automatic: false},
+    }
+  }
+  if (view.entries.length === 0) return {status: 'skip', summary: `no ${NAMES[tool]} file declares a link in ~/.codex`, details}
+  const files = [...new Set(view.entries.map(({declaration}) => rel(declaration.origin.file!)))]
+  const entries = [...new Set(view.entries.map(({entry}) => entry))]
   return {status: 'pass', summary: `${listSome(files)} ${files.length === 1 ? 'links' : 'link'} ~/.codex entry by entry: ${listSome(entries, 5)}`, details}
+}
+
+/** A check for one provisioning tool: judge its declarations, and rewrite whole-folder ones on --fix. */
+export function provisioningCheck(tool: Tool, title: string, rewrite: Rewrite, advice: {step: string; entryFix: string; run: string}): Check {
+  const rewritesOf = async (ctx: Context, set: DeclaredSet) => {
+    // one rewrite per file: a second whole-folder declaration in the same file is seen again after the first
+    const firstPerFile = new Map<string, Declaration>()
+    for (const d of viewOf(set, tool).folderLinks) if (d.origin.file && !firstPerFile.has(d.origin.file)) firstPerFile.set(d.origin.file, d)
+    return Promise.all([...firstPerFile.values()].map((d) => planRewrite(ctx, set, tool, d, rewrite)))
+  }
+  return {
+    id: tool,
+    title,
+    async run(ctx) {
+      if (!ctx.dotfiles) return noDotfiles(ctx)
+      const set = await ctx.declared()
+      const view = viewOf(set, tool)
+      return judgeProvisioning(tool, set, view, view.folderLinks.length > 0 ? await rewritesOf(ctx, set) : [], advice)
+    },
+    async plan(ctx): Promise<Action[]> {
+      if (!ctx.dotfiles) return []
+      const set = await ctx.declared()
+      const edits = await rewritesOf(ctx, set)
+      return edits.flatMap((e) => ('text' in e ? [editAction(tool, e, `seed step ${tool === 'nix' ? 2 : 3}: one declaration per entry instead of the whole ~/.codex`, set.repo)] : []))
+    },
+  }
 }

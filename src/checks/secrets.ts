@@ -5,82 +5,16 @@
  */
 import path from 'node:path'
 
-import {SECRET_FILES} from '../codex-facts.js'
-import {statOrUndefined} from '../context/chain.js'
 import type {Action} from '../actions/types.js'
 import type {Context} from '../context/types.js'
-import {git} from '../process.js'
-import {planGitignoreEdits} from './gitignore.js'
-import {globEscape, nulList, repoPath, trackedFiles} from './repo-files.js'
-import {listSome, shellQuote} from './shared.js'
+import {repoPath} from '../repo/facts.js'
+import {planGitignoreEdits} from '../repo/gitignore.js'
+import {readSecrets, type SecretsState} from '../repo/secrets.js'
 import type {Check, Outcome} from './types.js'
+import {listSome, shellQuote} from '../words.js'
 
 /** Files that hold a credential (history.jsonl holds prompts, not a key: no rotation for it). */
 const CREDENTIALS = new Set(['auth.json', '.credentials.json'])
-
-export interface SecretsState {
-  repo: string | null
-  /** `<repo>/.gitignore`, where an ignore line for a secret goes. */
-  gitignorePath: string | null
-  /** Absolute paths of secret files git tracks now. */
-  tracked: string[]
-  /** Secret files that some commit added, tracked now or not, with those commits (short ids). */
-  everCommitted: {path: string; commits: string[]}[]
-  /** Secret files on disk in the repository that are neither tracked nor ignored: `git add -A` would commit them. */
-  unignored: string[]
-  /** CODEX_HOME's secret files whose mode is not 0600, as an octal string (`644`). */
-  modes: {path: string; mode: string}[]
-}
-
-/** `:(glob)<codex dir>/**\/<name>` for every secret name: the secret at any depth of the codex folder. */
-function secretPathspecs(codexDirRel: string): string[] {
-  return SECRET_FILES.map((name) => `:(glob)${globEscape(codexDirRel)}/**/${globEscape(name)}`)
-}
-
-async function gitSecrets(repo: string, codexDir: string, env: NodeJS.ProcessEnv): Promise<Pick<SecretsState, 'tracked' | 'everCommitted' | 'unignored'> | null> {
-  const specs = secretPathspecs(repoPath(repo, codexDir))
-  const tracked = await trackedFiles(repo, specs, env)
-  if (tracked === null) return null
-  const untracked = await git(repo, ['ls-files', '-z', '--others', '--exclude-standard', '--', ...specs], {env})
-  const added = await git(repo, ['log', '--all', '--diff-filter=A', '--format=', '--name-only', '-z', '--', ...specs], {env})
-  const paths = [...new Set(nulList(added.stdout).map((p) => p.trim()).filter(Boolean))].sort()
-  const everCommitted = await Promise.all(
-    paths.map(async (p) => {
-      const log = await git(repo, ['log', '--all', '--format=%h', '--diff-filter=A', '--', `:(literal)${p}`], {env})
-      return {path: path.join(repo, p), commits: log.stdout.split('\n').filter(Boolean)}
-    }),
-  )
-  return {
-    tracked: tracked.sort().map((p) => path.join(repo, p)),
-    everCommitted: everCommitted.filter((e) => e.commits.length > 0),
-    unignored: nulList(untracked.stdout).sort().map((p) => path.join(repo, p)),
-  }
-}
-
-/** Modes of CODEX_HOME's secret files (links followed: the old layout keeps them in the repository). */
-async function wrongModes(codexHome: string): Promise<SecretsState['modes']> {
-  const modes: SecretsState['modes'] = []
-  for (const name of SECRET_FILES) {
-    const file = path.join(codexHome, name)
-    const st = await statOrUndefined(file)
-    if (st?.isFile() && (st.mode & 0o777) !== 0o600) modes.push({path: file, mode: (st.mode & 0o777).toString(8).padStart(3, '0')})
-  }
-  return modes
-}
-
-export async function readSecrets(ctx: Context): Promise<SecretsState> {
-  const modes = await wrongModes(ctx.codexHome)
-  const fromGit = ctx.dotfiles && ctx.codexDir ? await gitSecrets(ctx.dotfiles, ctx.codexDir, ctx.env) : null
-  return {
-    repo: fromGit ? ctx.dotfiles : null,
-    gitignorePath: fromGit && ctx.dotfiles ? path.join(ctx.dotfiles, '.gitignore') : null,
-    tracked: fromGit?.tracked ?? [],
-    everCommitted: fromGit?.everCommitted ?? [],
-    unignored: fromGit?.unignored ?? [],
-    modes,
-  }
-}
-
 
 /** The verdict (pure). A secret only in history passes (nothing left to untrack) but says to rotate it. */
 export function judgeSecrets(state: SecretsState): Outcome {

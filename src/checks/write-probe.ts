@@ -1,11 +1,11 @@
-import {lstat, mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, writeFile} from 'node:fs/promises'
+import {lstat, mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {LAST_CLOBBERING_VERSION} from '../codex-facts.js'
-import {firstLine, runCodex, tempBase, upgradeCommand} from '../context/codex.js'
-import type {CodexInfo, Context} from '../context/types.js'
+import {binaryIdentity, lookup, readCache, rememberOnDisk} from '../context/binary-cache.js'
+import {firstLine, runCodex, upgradeCommand} from '../context/codex.js'
+import type {Context} from '../context/types.js'
 import type {RunResult} from '../process.js'
-import {type BinaryKey, lookup, readCache, remember, writeCache} from './probe-cache.js'
 import type {Check, Outcome} from './types.js'
 
 /** The MCP server the probe adds and removes: a config write that needs no network and no login. */
@@ -77,8 +77,8 @@ async function entryKind(p: string): Promise<EntryKind> {
  * The experiment: a throwaway CODEX_HOME whose config.toml is a two-hop chain
  * (absolute, then relative) to a real file; one config write; then a look at the disk.
  */
-export async function probe(bin: string, env: NodeJS.ProcessEnv): Promise<ProbeObservation & {undone: boolean}> {
-  const root = await realpath(await mkdtemp(path.join(tempBase(env), 'codex-doctor-probe-')))
+export async function probe(bin: string, env: NodeJS.ProcessEnv, temp: string): Promise<ProbeObservation & {undone: boolean}> {
+  const root = await realpath(await mkdtemp(path.join(temp, 'codex-doctor-probe-')))
   try {
     const codexHome = path.join(root, 'codex-home')
     const home = path.join(root, 'home')
@@ -99,6 +99,7 @@ export async function probe(bin: string, env: NodeJS.ProcessEnv): Promise<ProbeO
       XDG_CACHE_HOME: path.join(home, '.cache'),
       XDG_STATE_HOME: path.join(home, '.local', 'state'),
       XDG_DATA_HOME: path.join(home, '.local', 'share'),
+      TMPDIR: temp,
     }
     delete codexEnv.CODEX_SQLITE_HOME
 
@@ -120,46 +121,33 @@ export async function probe(bin: string, env: NodeJS.ProcessEnv): Promise<ProbeO
   }
 }
 
-/** The cache key of a binary; null when its file cannot be read (the verdict is then not cached). */
-async function keyOf(info: CodexInfo): Promise<BinaryKey | null> {
-  if (!info.realPath || !info.version) return null
-  try {
-    const {size, mtimeMs} = await stat(info.realPath)
-    return {realPath: info.realPath, size, mtimeMs, version: info.version}
-  } catch {
-    return null
-  }
-}
-
 async function runProbe(ctx: Context): Promise<Outcome> {
   const info = await ctx.codex()
-  if (!info.bin || !info.version) return {status: 'skip', summary: `no Codex to probe: ${info.error ?? 'its version is unknown'}`}
+  if (!info.bin || !info.version || !info.realPath) return {status: 'skip', summary: `no Codex to probe: ${info.error ?? 'its version is unknown'}`}
   const upgrade = upgradeCommand(info.install)
-  const key = await keyOf(info)
-  const identity: Record<string, unknown> = {bin: info.bin, realPath: info.realPath, version: info.version, keyedBy: info.realPath}
-  // npm's codex.js starts a platform binary elsewhere: the key is the launcher, and the version guards the rest
-  if (info.realPath && /\.[cm]?js$/.test(info.realPath)) identity.keyNote = 'keyed by the npm launcher, not the platform binary it starts'
+  const identity = await binaryIdentity(info.realPath)
+  const details: Record<string, unknown> = {bin: info.bin, realPath: info.realPath, version: info.version, keyedBy: identity ? [identity.bin.path, ...(identity.platform ? [identity.platform.path] : [])] : null}
 
-  const cached = key ? lookup(await readCache(ctx.cacheDir), key) : null
+  const cached = identity ? lookup(await readCache(ctx.cacheDir), identity)?.probe : undefined
   if (cached) {
     const remediation = cached.status === 'fail' ? upgradeRemediation(upgrade) : undefined
-    return {status: cached.status, summary: cached.summary, details: {...identity, cached: true, probedAt: cached.probedAt}, remediation}
+    return {status: cached.status, summary: cached.summary, details: {...details, cached: true, probedAt: cached.probedAt}, remediation}
   }
 
   const started = performance.now()
-  const observed = await probe(info.bin, ctx.env)
+  const temp = await ctx.tempDir()
+  const observed = await probe(info.bin, ctx.env, temp.dir)
   const verdict = probeVerdict(observed, upgrade)
-  const details: Record<string, unknown> = {
-    ...identity,
+  Object.assign(details, {
     cached: false,
     probeMs: Math.round(performance.now() - started),
     chain: 'CODEX_HOME/config.toml → (absolute) links/config.toml → (relative) dotfiles/config.toml',
     after: {firstLink: observed.first, secondLink: observed.second, targetWritten: observed.targetWritten, removedByCodex: observed.undone},
-  }
-  // a dry run writes nothing at all, not even this cache (SPEC rule 7)
-  if (key && !ctx.readOnly && (verdict.status === 'pass' || verdict.status === 'fail')) {
-    // re-read just before writing: another run may have cached another binary meanwhile
-    const cacheError = await writeCache(ctx.cacheDir, remember(await readCache(ctx.cacheDir), key, {status: verdict.status, summary: verdict.summary, probedAt: new Date().toISOString()}))
+    ...(temp.fellBack ? {tempDir: temp.dir, tempNote: temp.fellBack} : {}),
+  })
+  // a dry run writes nothing at all, not even this cache (SPEC rule 7); a hang or a crash is probed again next time
+  if (identity && !ctx.readOnly && (verdict.status === 'pass' || verdict.status === 'fail')) {
+    const cacheError = await rememberOnDisk(ctx.cacheDir, identity, {probe: {status: verdict.status, summary: verdict.summary, probedAt: new Date().toISOString()}})
     if (cacheError) details.cacheError = `could not write ${ctx.cacheDir}: ${cacheError}`
   }
   return {...verdict, details}

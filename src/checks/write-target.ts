@@ -3,9 +3,10 @@ import {access, realpath} from 'node:fs/promises'
 import path from 'node:path'
 
 import {type Chain, readChain} from '../context/chain.js'
-import type {Context} from '../context/types.js'
-import {shellQuote} from './shared.js'
+import {type DeclaredSet, liveConfigOf} from '../declared/set.js'
+import {declaredAt} from './shared.js'
 import type {Check, Outcome} from './types.js'
+import {shellQuote} from '../words.js'
 
 /** Whether a path is inside the Nix store, which is read-only whatever its modes say. */
 export function inNixStore(p: string): boolean {
@@ -29,8 +30,16 @@ export function unjudgeable(chain: Chain): string | null {
 }
 
 /** The home-manager line that links the repository's file instead of a copy in the store. */
-function outOfStoreLink(ctx: Context): string {
-  return `home.file.".codex/config.toml".source = config.lib.file.mkOutOfStoreSymlink "\${dotfiles}/${ctx.config.codex_dir}/config.toml";`
+function outOfStoreLink(set: DeclaredSet): string {
+  const source = liveConfigOf(set)
+  const rel = source && set.repo ? path.relative(set.repo, source) : 'config/codex/config.toml'
+  return `home.file.".codex/config.toml".source = config.lib.file.mkOutOfStoreSymlink "\${dotfiles}/${rel}";`
+}
+
+/** Where config.toml is declared as a store copy (a plain path, programs.codex), in a user's words. */
+function storeDeclarations(set: DeclaredSet): string[] {
+  const entry = set.entries.find((e) => e.entry === 'config.toml')
+  return entry?.inStore ? entry.declarations.map((d) => declaredAt(d, set.repo)) : []
 }
 
 /** Whether this process may create files in `dir`; the error code when not. */
@@ -59,11 +68,18 @@ export const writeTarget: Check = {
     const what = chain.hops.length > 0 ? `config.toml → ${target} (${chain.hops.length} hop${chain.hops.length === 1 ? '' : 's'})` : 'config.toml (a regular file, written in place)'
 
     if (inNixStore(chain.final) || inNixStore(target)) {
+      const set = await ctx.declared()
+      const declared = storeDeclarations(set)
+      const generated = set.entries.find((e) => e.entry === 'config.toml')?.inStore && set.entries.find((e) => e.entry === 'config.toml')?.source === null
       return {
         status: 'fail',
-        summary: `${what} is in the read-only Nix store: Codex cannot save settings`,
-        details,
-        remediation: {text: `Link the repository's file out of the store in your home-manager configuration: ${outOfStoreLink(ctx)}`},
+        summary: `${what} is in the read-only Nix store${declared.length > 0 ? ` (declared at ${declared.join(', ')})` : ''}: Codex cannot save settings`,
+        details: {...details, declaredAt: declared},
+        remediation: {
+          text: generated
+            ? `home-manager generates config.toml into the store (programs.codex settings, or text =): Codex cannot persist a setting (a model change, a trusted project). Keep config.toml in the repository and link it out of the store instead: ${outOfStoreLink(set)}`
+            : `Link the repository's file out of the store in your home-manager configuration: ${outOfStoreLink(set)}`,
+        },
       }
     }
     const denied = await writable(folder)

@@ -20,8 +20,9 @@ export abstract class BaseCommand extends Command {
   override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<void> {
     const isUsage = error instanceof UsageError || error instanceof Errors.CLIError && error.constructor.name !== 'ExitError' && (error.oclif?.exit === 2 || /flag|argument|expected|option/i.test(error.message))
     if (error instanceof Errors.ExitError) throw error
-    process.stderr.write(`codex-doctor: ${oneLine(error.message)}\n`)
-    if (isUsage) process.stderr.write(`Run codex-doctor --help for usage.\n`)
+    const lines = 'lines' in error && Array.isArray(error.lines) ? (error.lines as string[]) : [oneLine(error.message)]
+    process.stderr.write(lines.map((l) => `codex-doctor: ${l}\n`).join(''))
+    if (isUsage && !('lines' in error)) process.stderr.write(`Run codex-doctor --help for usage.\n`)
     process.exitCode = isUsage ? 2 : 1
     this.exit(process.exitCode)
   }

@@ -72,14 +72,18 @@ export default class Demo extends BaseCommand {
 
     say(c.bold('codex-doctor demo'))
     say(`A throwaway machine in ${m.root}: HOME is ${m.home}.`)
-    say(`~/.codex is a link to ~/dotfiles/config/codex (the old layout), so auth.json, history.jsonl and`)
     const sessionFiles = [...(await fingerprint(path.join(m.codexDir, 'sessions'))).values()].filter((v) => v.startsWith('file')).length
-    say(`${sessionFiles} session files were written into the dotfiles repository.`)
+    say(`~/.codex is a link to ~/dotfiles/config/codex (the old layout, declared in ~/dotfiles/nix/home/shared/default.nix),`)
+    say(`so auth.json, history.jsonl and ${sessionFiles} session files were written into the dotfiles repository.`)
     const before = await fingerprint(m.home)
 
     await step('1. Check', 'What a user sees after `just switch` on the old layout.', [])
     await step('2. Fix, dry run', 'What --fix would do. Nothing is written, not even the state folder.', ['--fix', '--dry-run'])
-    await step('3. Fix', 'The migration: ~/.codex becomes a real folder, the state moves into it, the entries are linked. Every step is journaled; what leaves its place goes to the backup.', ['--fix'])
+    await step(
+      '3. Fix',
+      'The migration: ~/.codex becomes a real folder, the state moves into it, the entries are linked, and the Nix file is rewritten to declare them one by one (seed step 2). Every step is journaled; what leaves its place goes to the backup.',
+      ['--fix'],
+    )
     await step('4. Check again', 'The same checks on the migrated machine.', [])
     const undo = await step('5. Undo', 'Reverse the fix run, newest action first.', ['undo'])
 

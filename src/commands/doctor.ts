@@ -19,7 +19,9 @@ Other commands:
   codex-doctor undo [RUN_ID]   reverse the latest (or the given) --fix run
   codex-doctor demo            the whole story in a throwaway sandbox
 
-Exit codes: 0 no failure (warnings allowed unless --strict), 1 a check failed or could not run, 2 bad usage or configuration.`
+--fix never races a running Codex: before it moves Codex's state out of the repository it looks for Codex processes using it (Linux: /proc; macOS: ps and lsof); if one does, it changes nothing, names the process and exits 2. Quit that Codex and run again. --ignore-running-codex lets it go on when a process could not be inspected at all (another user's, a /proc mounted with hidepid).
+
+Exit codes: 0 no failure (warnings allowed unless --strict), 1 a check failed or could not run, 2 bad usage or configuration, another --fix running, or a running Codex in the way.`
 
   static override usage = ['[CHECK_ID...] [FLAGS]']
 
@@ -44,6 +46,10 @@ Exit codes: 0 no failure (warnings allowed unless --strict), 1 a check failed or
     'min-version': Flags.string({description: 'lowest acceptable Codex version [default: 0.88.0]', helpValue: 'SEMVER'}),
     probe: Flags.boolean({description: 'run the write probe (--no-probe skips it)', allowNo: true, default: true}),
     verbose: Flags.boolean({description: 'show details of every check (link chains, file lists) and timings'}),
+    'ignore-running-codex': Flags.boolean({
+      description: 'with --fix: go on although a process that may be Codex could not be inspected (another user\'s, hidepid); a Codex seen using the files always stops --fix',
+      dependsOn: ['fix'],
+    }),
   }
 
   async run(): Promise<void> {
@@ -70,7 +76,7 @@ Exit codes: 0 no failure (warnings allowed unless --strict), 1 a check failed or
 
     const {results, fix} = await diagnose(ctx, selected, {
       skipped,
-      fix: flags.fix ? {dryRun: flags['dry-run']} : null,
+      fix: flags.fix ? {dryRun: flags['dry-run'], ignoreRunningCodex: flags['ignore-running-codex']} : null,
       live: live ? liveChecks : undefined,
     })
 

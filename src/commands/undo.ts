@@ -3,11 +3,11 @@ import pc from 'picocolors'
 
 import {isRunId} from '../actions/runs.js'
 import {type UndoReport, undoRun} from '../actions/undo.js'
-import {tildify} from '../checks/shared.js'
 import {homeDir, stateDirOf} from '../context/resolve.js'
 import {wantColor} from '../report/human.js'
 import {VERSION} from '../version.js'
 import {BaseCommand} from './base.js'
+import {tildify} from '../words.js'
 
 type Colors = ReturnType<typeof pc.createColors>
 

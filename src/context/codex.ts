@@ -1,10 +1,11 @@
 import {constants} from 'node:fs'
-import {access, mkdtemp, open, realpath, rm, stat} from 'node:fs/promises'
+import {access, mkdir, mkdtemp, open, realpath, rm, stat} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import semver from 'semver'
 
 import {run, type RunOptions, type RunResult} from '../process.js'
+import {binaryIdentity, lookup, readCache, rememberOnDisk} from './binary-cache.js'
 import type {CodexInfo, InstallMethod} from './types.js'
 
 /** Below the check's 10 s, so a hung binary is reported with its reason, not as a generic timeout. */
@@ -123,29 +124,54 @@ export function firstLine(text: string, max = 80): string {
   return line.length > max ? line.slice(0, max - 1) + '…' : line
 }
 
-/** The system temp folder as the user's environment names it (tests point it elsewhere). */
-export function tempBase(env: NodeJS.ProcessEnv): string {
-  return env.TMPDIR && path.isAbsolute(env.TMPDIR) ? env.TMPDIR : os.tmpdir()
+/** The temp folder runs of Codex get, and why it is not $TMPDIR when it is not. */
+export interface TempDir {
+  dir: string
+  /** Set when $TMPDIR could not be used: what was wrong with it. */
+  fellBack: string | null
+}
+
+async function usableFolder(dir: string): Promise<string | null> {
+  try {
+    if (!(await stat(dir)).isDirectory()) return 'is not a folder'
+    await access(dir, constants.W_OK | constants.X_OK)
+    return null
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return code === 'ENOENT' ? 'does not exist' : `cannot be written (${code ?? 'error'})`
+  }
+}
+
+/**
+ * $TMPDIR when it is a writable folder; else the OS default (/tmp); else a folder under the
+ * cache folder. A stale $TMPDIR (a closed tmux session, an old sudo environment) is common.
+ */
+export async function chooseTempDir(env: NodeJS.ProcessEnv, cacheDir: string, readOnly = false): Promise<TempDir> {
+  const named = env.TMPDIR
+  let why: string | null = null
+  if (named) {
+    why = path.isAbsolute(named) ? await usableFolder(named) : 'is not an absolute path'
+    if (why === null) return {dir: named, fellBack: null}
+  }
+  const fellBack = named ? `$TMPDIR (${named}) ${why}` : null
+  const osDefault = process.platform === 'win32' ? os.tmpdir() : '/tmp'
+  if ((await usableFolder(osDefault)) === null) return {dir: osDefault, fellBack}
+  const own = path.join(cacheDir, 'tmp')
+  // a dry run writes nothing, not even this folder
+  if (readOnly && (await usableFolder(own)) !== null) throw new Error(`no usable temp folder: ${fellBack ?? 'no $TMPDIR'}, and ${osDefault} cannot be used`)
+  await mkdir(own, {recursive: true, mode: 0o700})
+  return {dir: own, fellBack: `${fellBack ?? 'no $TMPDIR'} and ${osDefault} cannot be used`}
 }
 
 /**
  * Runs `fn` with an empty CODEX_HOME in the temp folder, removed afterwards: any Codex run writes
  * helper links into CODEX_HOME/tmp, and a run without --fix must not write into the user's.
  */
-export async function withThrowawayCodexHome<T>(env: NodeJS.ProcessEnv, fn: (env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
-  let dir: string | undefined
-  for (const base of new Set([tempBase(env), os.tmpdir()])) {
-    try {
-      dir = await mkdtemp(path.join(base, 'codex-doctor-version-'))
-      break
-    } catch {
-      // $TMPDIR unusable: try the system's
-    }
-  }
+export async function withThrowawayCodexHome<T>(temp: string, env: NodeJS.ProcessEnv, fn: (env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
   // never fall back to the user's CODEX_HOME: Codex would write its helper links there
-  if (!dir) throw new Error('no usable temp folder to run codex in (check $TMPDIR)')
+  const dir = await mkdtemp(path.join(temp, 'codex-doctor-version-'))
   try {
-    return await fn({...env, CODEX_HOME: dir})
+    return await fn({...env, CODEX_HOME: dir, TMPDIR: temp})
   } finally {
     await rm(dir, {recursive: true, force: true})
   }
@@ -154,9 +180,15 @@ export async function withThrowawayCodexHome<T>(env: NodeJS.ProcessEnv, fn: (env
 export interface InspectOptions {
   /** Default VERSION_TIMEOUT_MS; tests lower it. */
   timeoutMs?: number
+  /** Where the answer of this binary is remembered; none: always ask. */
+  cacheDir?: string
+  /** `--fix --dry-run`: read the cache, never write it. */
+  readOnly?: boolean
+  /** The temp folder for the throwaway CODEX_HOME (asked only when the binary must be run). */
+  tempDir?: () => Promise<TempDir>
 }
 
-/** Finds the binary and asks its version, once; never throws. */
+/** Finds the binary and asks its version, once per binary identity (cached); never throws. */
 export async function inspectCodex(codexBin: string | undefined, env: NodeJS.ProcessEnv, options: InspectOptions = {}): Promise<CodexInfo> {
   const timeoutMs = options.timeoutMs ?? VERSION_TIMEOUT_MS
   const none = {realPath: null, version: null, rawVersion: null, install: 'other' as InstallMethod}
@@ -170,9 +202,16 @@ export async function inspectCodex(codexBin: string | undefined, env: NodeJS.Pro
   }
   const install = installMethod(real)
   const failed = (error: string, rawVersion: string | null = null): CodexInfo => ({bin, realPath: real, version: null, rawVersion, install, error})
+  const identity = options.cacheDir ? await binaryIdentity(real) : null
+  if (identity && options.cacheDir) {
+    const known = lookup(await readCache(options.cacheDir), identity)?.version
+    if (known) return {bin, realPath: real, version: known.version, rawVersion: known.rawVersion, install, error: null, cached: true}
+  }
   let result: RunResult
+  let temp: TempDir = {dir: os.tmpdir(), fellBack: null}
   try {
-    result = await withThrowawayCodexHome(env, (versionEnv) => runCodex(bin, ['--version'], {env: versionEnv, timeoutMs}))
+    if (options.tempDir) temp = await options.tempDir()
+    result = await withThrowawayCodexHome(temp.dir, env, (versionEnv) => runCodex(bin, ['--version'], {env: versionEnv, timeoutMs}))
   } catch (error) {
     return failed(`cannot run ${bin}: ${error instanceof Error ? firstLine(error.message) : String(error)}`)
   }
@@ -187,5 +226,7 @@ export async function inspectCodex(codexBin: string | undefined, env: NodeJS.Pro
   if (!version) {
     return failed(rawVersion ? `unexpected output from \`codex --version\`: ${JSON.stringify(firstLine(result.stdout))}` : '`codex --version` printed nothing', rawVersion || null)
   }
-  return {bin, realPath: real, version, rawVersion, install, error: null}
+  // only a clean answer is remembered: a hang or a crash is asked again next time
+  if (identity && options.cacheDir && !options.readOnly) await rememberOnDisk(options.cacheDir, identity, {version: {version, rawVersion}})
+  return {bin, realPath: real, version, rawVersion, install, error: null, cached: false, ...(temp.fellBack ? {temp} : {})}
 }

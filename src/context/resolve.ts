@@ -1,11 +1,15 @@
-import {realpath} from 'node:fs/promises'
+import {readdir, realpath} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import semver from 'semver'
 
+import {findCodexDir, readDeclaredSet} from '../declared/read.js'
+import type {DeclaredSet} from '../declared/set.js'
 import {UsageError} from '../errors.js'
+import {git} from '../process.js'
+import {readRepoFacts, type RepoFacts} from '../repo/facts.js'
 import {gitRoot, readChain, statOrUndefined} from './chain.js'
-import {inspectCodex} from './codex.js'
+import {chooseTempDir, inspectCodex, type TempDir} from './codex.js'
 import {CONFIG_FILE, loadConfig} from './config.js'
 import type {CodexInfo, Context, Source} from './types.js'
 
@@ -58,25 +62,59 @@ async function repoAtEndOf(p: string): Promise<string | null> {
   return gitRoot(end)
 }
 
+/** Every link in CODEX_HOME, and one level down in a real skills/ folder (skills linked one by one). */
+async function linksIn(codexHome: string): Promise<string[]> {
+  const list = async (dir: string) => {
+    try {
+      return (await readdir(dir, {withFileTypes: true})).filter((d) => d.isSymbolicLink()).map((d) => path.join(dir, d.name)).sort()
+    } catch {
+      return []
+    }
+  }
+  const skills = path.join(codexHome, 'skills')
+  const skillsIsFolder = (await statOrUndefined(skills, false))?.isDirectory() ?? false
+  return [...(await list(codexHome)), ...(skillsIsFolder ? await list(skills) : [])]
+}
+
+/** The repository most of CODEX_HOME's links lead into (the first found on a tie). */
+async function repoOfLinks(codexHome: string): Promise<string | null> {
+  const home = await statOrUndefined(codexHome, false).catch(() => undefined)
+  // CODEX_HOME itself a link: the old layout, its entries are the repository's own files
+  if (home?.isSymbolicLink()) return repoAtEndOf(codexHome).catch(() => null)
+  const counts = new Map<string, number>()
+  for (const link of await linksIn(codexHome)) {
+    const root = await repoAtEndOf(link).catch(() => null)
+    if (root) counts.set(root, (counts.get(root) ?? 0) + 1)
+  }
+  let best: string | null = null
+  for (const [root, n] of counts) if (best === null || n > counts.get(best)!) best = root
+  return best
+}
+
+/** Whether a work tree declares or holds Codex entries: codex-doctor.toml, a known codex folder, a stow package, a Nix or Ansible file naming .codex. */
+async function declaresCodex(root: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  if (await statOrUndefined(path.join(root, CONFIG_FILE))) return true
+  if (await findCodexDir(root)) return true
+  const stow = await git(root, ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', ':(glob)*/.codex/*', ':(glob)*/*/.codex/*'], {env})
+  if (stow.exitCode === 0 && stow.stdout !== '') return true
+  const grep = await git(root, ['grep', '-q', '-I', '-F', '--untracked', '-e', '.codex', '--', '*.nix', '*.yml', '*.yaml'], {env})
+  return grep.exitCode === 0
+}
+
 /**
- * The dotfiles root, in SPEC's order: the flag, $DOTFILES, the repository that a managed
- * entry's link chain (or CODEX_HOME's own, in the old layout) ends in, the current work tree.
+ * The dotfiles root, in SPEC's order: the flag, $DOTFILES, the repository that the links in
+ * CODEX_HOME (or CODEX_HOME's own, in the old layout) end in, the current work tree when it
+ * declares or holds Codex entries.
  */
-export async function findDotfiles(
-  opts: {flag?: string; env: NodeJS.ProcessEnv; codexHome: string; entries: readonly string[]; codexDirName: string; cwd: string},
-): Promise<{dotfiles: string | null; source: Source | null}> {
+export async function findDotfiles(opts: {flag?: string; env: NodeJS.ProcessEnv; codexHome: string; cwd: string}): Promise<{dotfiles: string | null; source: Source | null}> {
   const home = homeDir(opts.env)
   if (opts.flag) return {dotfiles: path.resolve(opts.cwd, expandHome(opts.flag, home)), source: 'flag'}
   if (opts.env.DOTFILES) return {dotfiles: path.resolve(opts.cwd, expandHome(opts.env.DOTFILES, home)), source: 'env'}
-  for (const candidate of [...opts.entries.map((e) => path.join(opts.codexHome, e)), opts.codexHome]) {
-    // an unreadable CODEX_HOME leads nowhere here; the codex-home check reports it
-    const root = await repoAtEndOf(candidate).catch(() => null)
-    if (root) return {dotfiles: root, source: 'link-chain'}
-  }
+  // an unreadable CODEX_HOME leads nowhere here; the codex-home check reports it
+  const linked = await repoOfLinks(opts.codexHome).catch(() => null)
+  if (linked) return {dotfiles: linked, source: 'link-chain'}
   const here = await gitRoot(opts.cwd).catch(() => null)
-  if (here && ((await statOrUndefined(path.join(here, opts.codexDirName))) || (await statOrUndefined(path.join(here, CONFIG_FILE))))) {
-    return {dotfiles: here, source: 'cwd'}
-  }
+  if (here && (await declaresCodex(here, opts.env).catch(() => false))) return {dotfiles: here, source: 'cwd'}
   return {dotfiles: null, source: null}
 }
 
@@ -96,32 +134,42 @@ export async function resolveContext(opts: ContextOptions): Promise<Context> {
     throw new UsageError(`--min-version: "${opts.minVersion}" is not a version such as 0.89.0`)
   }
 
-  // The codex folder's name and the entries come from the config file, which lives at the root we are looking for:
-  // detect with the defaults first, then read the file there.
-  const {dotfiles, source} = await findDotfiles({
-    flag: opts.dotfiles, env, codexHome, entries: ['config.toml', 'prompts'], codexDirName: 'config/codex', cwd,
-  })
+  const {dotfiles, source} = await findDotfiles({flag: opts.dotfiles, env, codexHome, cwd})
   if (dotfiles && (source === 'flag' || source === 'env') && !(await statOrUndefined(dotfiles))?.isDirectory()) {
     throw new UsageError(`${source === 'flag' ? '--dotfiles' : '$DOTFILES'}: ${dotfiles} is not a folder`)
   }
   const {config, file} = await loadConfig(dotfiles, opts.checkIds)
 
+  const stateDir = stateDirOf(env)
+  const cacheDir = cacheDirOf(env)
+  const readOnly = opts.readOnly ?? false
+  let temp: Promise<TempDir> | undefined
+  const tempDir = () => (temp ??= chooseTempDir(env, cacheDir, readOnly))
   let codexInfo: Promise<CodexInfo> | undefined
+  let repoFacts: Promise<RepoFacts | null> | undefined
+  let declared: Promise<DeclaredSet> | undefined
+  const repo = () => (repoFacts ??= dotfiles ? readRepoFacts(dotfiles, env) : Promise.resolve(null))
   return {
     home,
     codexHome,
     codexHomeSource,
     dotfiles,
     dotfilesSource: source,
-    codexDir: dotfiles ? path.join(dotfiles, config.codex_dir) : null,
     config,
     configFile: file,
     minVersion: opts.minVersion ?? config.min_version ?? DEFAULT_MIN_VERSION,
     probe: opts.probe ?? true,
-    readOnly: opts.readOnly ?? false,
-    stateDir: stateDirOf(env),
-    cacheDir: cacheDirOf(env),
+    readOnly,
+    stateDir,
+    cacheDir,
     env,
-    codex: () => (codexInfo ??= inspectCodex(opts.codexBin, env)),
+    codex: () => (codexInfo ??= inspectCodex(opts.codexBin, env, {cacheDir, readOnly, tempDir})),
+    tempDir,
+    repo,
+    declared: () => (declared ??= repo().then((facts) => readDeclaredSet({codexHome, home, dotfiles, config, configFile: file, repo: facts, env}))),
+    refresh() {
+      repoFacts = undefined
+      declared = undefined
+    },
   }
 }

@@ -1,3 +1,6 @@
+import type {DeclaredSet} from '../declared/set.js'
+import type {RepoFacts} from '../repo/facts.js'
+import type {TempDir} from './codex.js'
 import type {DoctorConfig} from './config.js'
 
 export type InstallMethod = 'npm' | 'pnpm' | 'bun' | 'homebrew' | 'nix' | 'other'
@@ -15,6 +18,10 @@ export interface CodexInfo {
   /** Why `version` is null: not found, timed out, exited non-zero, garbage output. */
   error: string | null
   install: InstallMethod
+  /** The version came from the cache (the same binary answered before). */
+  cached?: boolean
+  /** The temp folder Codex ran in, when it is not $TMPDIR (which was missing or unwritable). */
+  temp?: TempDir
 }
 
 export type Source = 'flag' | 'env' | 'default' | 'link-chain' | 'cwd'
@@ -28,8 +35,6 @@ export interface Context {
   /** Root of the dotfiles git work tree; null when it could not be found. */
   dotfiles: string | null
   dotfilesSource: Source | null
-  /** `<dotfiles>/<codex_dir>`, the repository's codex folder; null without dotfiles. */
-  codexDir: string | null
   config: DoctorConfig
   /** Path of the codex-doctor.toml that was read, if any. */
   configFile: string | null
@@ -43,6 +48,14 @@ export interface Context {
   /** `$XDG_CACHE_HOME/codex-doctor`: the write probe's cached verdicts. */
   cacheDir: string
   env: NodeJS.ProcessEnv
-  /** Memoised: runs `codex --version` at most once per run, shared by every check. */
+  /** Memoised: runs `codex --version` at most once per run (and once per binary, cached), shared by every check. */
   codex(): Promise<CodexInfo>
+  /** The temp folder for throwaway CODEX_HOMEs: $TMPDIR, else /tmp, else one under the cache folder; memoised. */
+  tempDir(): Promise<TempDir>
+  /** What git says about the dotfiles repository (one `git ls-files`), null without one; memoised until refresh(). */
+  repo(): Promise<RepoFacts | null>
+  /** The declared link set every check reads; memoised until refresh(). */
+  declared(): Promise<DeclaredSet>
+  /** --fix changed the disk: the next repo() and declared() look again. */
+  refresh(): void
 }

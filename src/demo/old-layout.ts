@@ -15,6 +15,13 @@ export interface DemoMachine {
 }
 
 const GITIGNORE_BEFORE = 'config/codex/*\n!config/codex/config.example.toml\n!config/codex/prompts\n'
+/** The seed's home-manager module before step 2: the whole folder linked out of the store. */
+const NIX_BEFORE = `{ config, dotfiles, ... }:
+{
+  # Codex (see codex-individual-symlinks-plan.md)
+  home.file.".codex".source = config.lib.file.mkOutOfStoreSymlink "\${dotfiles}/config/codex";
+}
+`
 const CONFIG = 'model = "gpt-5"\napproval_policy = "on-request"\n'
 
 async function put(file: string, content: string, mode = 0o644): Promise<void> {
@@ -55,6 +62,7 @@ export async function buildOldLayout(base: NodeJS.ProcessEnv, sessions = 24): Pr
   await put(path.join(codexDir, 'config.toml'), CONFIG)
   await put(path.join(codexDir, 'prompts', 'review.md'), '---\ndescription: Review the staged diff\n---\nReview `git diff --staged`.\n')
   await put(path.join(dotfiles, '.gitignore'), GITIGNORE_BEFORE)
+  await put(path.join(dotfiles, 'nix', 'home', 'shared', 'default.nix'), NIX_BEFORE)
   for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'dotfiles']]) {
     const result = await git(dotfiles, args, {env})
     if (result.exitCode !== 0) throw new Error(`git ${args[0]} failed in the demo sandbox: ${result.stderr.trim()}`)

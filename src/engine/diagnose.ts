@@ -10,7 +10,7 @@ export type LiveView = (checks: readonly Check[], work: (hooks: RunHooks) => Pro
 
 export interface DiagnoseOptions {
   skipped: ReadonlySet<string>
-  fix: {dryRun: boolean} | null
+  fix: {dryRun: boolean; ignoreRunningCodex?: boolean} | null
   live?: LiveView
 }
 
@@ -29,8 +29,9 @@ export async function diagnose(ctx: Context, selected: readonly Check[], options
   try {
     const results = await check()
     if (!options.fix) return {results, fix: null}
-    const fix = await fixRun(ctx, active, results, {dryRun: options.fix.dryRun, lockHeld: lock !== null})
+    const fix = await fixRun(ctx, active, results, {dryRun: options.fix.dryRun, lockHeld: lock !== null, ignoreRunningCodex: options.fix.ignoreRunningCodex})
     if (options.fix.dryRun || fix.actions.every((a) => a.status !== 'applied')) return {results, fix}
+    ctx.refresh()
     return {results: await check(), fix}
   } finally {
     await lock?.release()

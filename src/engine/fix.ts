@@ -8,6 +8,7 @@ import type {Action, ActionReport} from '../actions/types.js'
 import type {Check, CheckResult} from '../checks/types.js'
 import type {Context} from '../context/types.js'
 import type {FixReport} from '../report/json.js'
+import {raceCheck, stopIfRacing} from './live-codex.js'
 import {runChecks} from './run-checks.js'
 
 export interface FixOptions {
@@ -18,6 +19,8 @@ export interface FixOptions {
    * fixer may have changed it between those checks and the lock.
    */
   lockHeld?: boolean
+  /** --ignore-running-codex: go on when a process that may be Codex could not be inspected (never when one is seen using the files). */
+  ignoreRunningCodex?: boolean
   /** Tests only: force the cross-file-system path, or stop the process between two disk effects. */
   system?: Pick<RealSystemOptions, 'forceCopy' | 'checkpoint'>
 }
@@ -77,7 +80,10 @@ export async function applyInTurn(system: System, ctx: Context, checks: readonly
   for (const check of checks) {
     const result = byId.get(check.id)
     if (!check.plan || !result || !needsFix(result)) continue
-    reports.push(...(await applyPlan(system, dedupe(await planOf(check, ctx, result), made))))
+    const applied = await applyPlan(system, dedupe(await planOf(check, ctx, result), made))
+    // what the next check reads (the declared links, git's answers) may have just changed
+    if (applied.some((a) => a.status === 'applied')) ctx.refresh?.()
+    reports.push(...applied)
   }
   return reports
 }
@@ -89,12 +95,19 @@ export async function applyInTurn(system: System, ctx: Context, checks: readonly
  */
 export async function fixRun(ctx: Context, checks: readonly Check[], results: readonly CheckResult[], options: FixOptions): Promise<FixRunReport> {
   const actions = await planFixes(ctx, checks, results)
-  if (options.dryRun) return {runId: null, dryRun: true, actions: await applyPlan(new DryRunSystem(), actions)}
+  // a dry run says what the real one would run into; the real one stops before it changes anything
+  const race = ctx.dotfiles ? await raceCheck(actions, ctx, options.ignoreRunningCodex ?? false) : null
+  if (options.dryRun) {
+    const report: FixRunReport = {runId: null, dryRun: true, actions: await applyPlan(new DryRunSystem(), actions)}
+    return race && race.verdict !== 'clear' ? {...report, runningCodex: {verdict: race.verdict, lines: race.lines}} : report
+  }
+  stopIfRacing(race)
   // a healthy setup takes no lock and records nothing (SPEC rule 2)
   if (actions.length === 0 && !(await listRuns(ctx.stateDir)).some(isUnfinished)) return {runId: null, dryRun: false, actions: []}
 
   const lock = options.lockHeld ? null : await acquireLock(ctx.stateDir, 'fix')
   try {
+    if (lock) ctx.refresh?.()
     let current = lock ? await runChecks(checks, ctx) : results
     const journal = await RunJournal.create(ctx.stateDir)
     const checkpoint = options.system?.checkpoint
@@ -103,6 +116,7 @@ export async function fixRun(ctx: Context, checks: readonly Check[], results: re
       journal.resumes = interrupted.map((r) => r.id)
       await journal.open()
       for (const run of interrupted) await settleRun(run, journal.id, {env: ctx.env, checkpoint: (label) => checkpoint?.(label)})
+      ctx.refresh?.()
       current = await runChecks(checks, ctx)
     }
     const forceCopy = options.system?.forceCopy ?? ctx.env.CODEX_DOCTOR_FORCE_COPY === '1'
@@ -113,8 +127,14 @@ export async function fixRun(ctx: Context, checks: readonly Check[], results: re
       // a planner that throws half-way still leaves a closed run that undo can take back
       await journal.close()
     }
-    const report: FixRunReport = {runId: journal.opened ? journal.id : null, dryRun: false, actions: reports}
-    return interrupted.length > 0 ? {...report, resumed: journal.resumes} : report
+    const report: FixRunReport = {
+      runId: journal.opened ? journal.id : null,
+      dryRun: false,
+      actions: reports,
+      ...(interrupted.length > 0 ? {resumed: journal.resumes} : {}),
+      ...(race?.verdict === 'overridden' ? {runningCodex: {verdict: 'overridden' as const, lines: race.lines}} : {}),
+    }
+    return report
   } finally {
     await lock?.release()
   }

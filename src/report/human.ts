@@ -108,7 +108,7 @@ export function actionLines(action: ActionReport, c: Colors): string[] {
   const lines = [`  ${mark} ${action.op.padEnd(7)} ${action.path}${target}${note}${why}`]
   if (action.backup) lines.push(`      what was there is kept in the backup: ${action.backup}`)
   if (action.diff) {
-    lines.push(`      it differs from the repository's file; carry over what you want to keep:`)
+    lines.push(action.op === 'edit' ? `      the change:` : `      it differs from the repository's file; carry over what you want to keep:`)
     for (const line of action.diff.split('\n')) {
       const colored = line.startsWith('+') && !line.startsWith('+++') ? c.green(line) : line.startsWith('-') && !line.startsWith('---') ? c.red(line) : c.dim(line)
       lines.push(`        ${colored}`)
@@ -124,6 +124,10 @@ export function humanReport(results: readonly CheckResult[], context: ReportCont
   if (fix) {
     const verb = fix.dryRun ? 'Planned' : 'Fix run'
     if (fix.resumed?.length) lines.push(`An earlier --fix was interrupted (${fix.resumed.join(', ')}): its half-done step was settled from the disk, and this run finishes the job.`)
+    if (fix.runningCodex) {
+      lines.push(fix.dryRun ? c.yellow('A real --fix would stop before changing anything:') : c.yellow('Went on with --ignore-running-codex, although:'))
+      for (const line of fix.runningCodex.lines) lines.push(`  ! ${line}`)
+    }
     lines.push(fix.actions.length === 0 ? 'Nothing to fix.' : `${verb}${fix.runId ? ` ${fix.runId}` : ''}:`)
     lines.push(...fix.actions.flatMap((a) => actionLines(a, c)), '')
     if (!fix.dryRun && fix.actions.length > 0) lines.push('After the fixes:')

@@ -16,6 +16,8 @@ export interface FixReport {
   actions: ActionReport[]
   /** Interrupted runs (killed mid-way) that this run closed before finishing the job. */
   resumed?: string[]
+  /** A running Codex (or a process that may be one) uses what the fix moves: a real run stops, or went on with --ignore-running-codex. */
+  runningCodex?: {verdict: 'live' | 'unsure' | 'overridden'; lines: string[]}
 }
 
 /** SPEC's JSON document, shaped like `codex doctor --json`. */

@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest'
 
 import {codexHome} from '../../src/checks/codex-home.js'
 import {CHECK_IDS} from '../../src/checks/index.js'
-import {classifyHome} from '../../src/checks/layout.js'
+import {classifyHome} from '../../src/codex/home.js'
 import {links} from '../../src/checks/links.js'
 import {strayState} from '../../src/checks/stray-state.js'
 import type {Outcome} from '../../src/checks/types.js'

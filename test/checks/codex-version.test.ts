@@ -1,10 +1,10 @@
-import {mkdirSync, readdirSync, symlinkSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, symlinkSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {codexVersion} from '../../src/checks/codex-version.js'
 import {CHECK_IDS} from '../../src/checks/index.js'
-import {inspectCodex} from '../../src/context/codex.js'
+import {chooseTempDir, inspectCodex} from '../../src/context/codex.js'
 import {resolveContext} from '../../src/context/resolve.js'
 import type {Context} from '../../src/context/types.js'
 import {runCheck} from '../../src/engine/run-checks.js'
@@ -151,5 +151,69 @@ describe('codex-version when Codex cannot answer', () => {
     const bin = fakeCodex(s, 'printf "a\\nb\\nc\\n" >&2\nexit 1')
     const result = await runCheck(codexVersion, await withShortLimit(s, bin))
     expect(result.summary).toBe('`codex --version` exited with code 1: a')
+  })
+})
+
+describe('codex --version, remembered per binary', () => {
+  /** A stand-in that counts its runs, so a test can tell an answer from the cache from a real run. */
+  function countingCodex(s: Sandbox, version = '0.99.0'): {bin: string; runs: () => number} {
+    const count = s.p('runs.txt')
+    const bin = fakeCodex(s, `echo run >> '${count}'\necho "codex-cli ${version}"`)
+    return {bin, runs: () => (readdirSync(s.root).includes('runs.txt') ? readFileSync(count, 'utf8').split('\n').filter(Boolean).length : 0)}
+  }
+  const ask = (s: Sandbox, bin: string, readOnly = false) => inspectCodex(bin, s.env, {cacheDir: path.join(s.root, 'cache', 'codex-doctor'), readOnly})
+
+  it('runs a binary once; the same binary is answered from the cache; a changed one is run again', async () => {
+    const s = sandbox()
+    const {bin, runs} = countingCodex(s)
+    expect(await ask(s, bin)).toMatchObject({version: '0.99.0', cached: false})
+    expect(await ask(s, bin)).toMatchObject({version: '0.99.0', cached: true, rawVersion: 'codex-cli 0.99.0'})
+    expect(runs()).toBe(1)
+    // reinstalled: another file at the same path
+    fakeCodex(s, `echo run >> '${s.p('runs.txt')}'\necho "codex-cli 0.100.0"`)
+    expect(await ask(s, bin)).toMatchObject({version: '0.100.0', cached: false})
+    expect(runs()).toBe(2)
+  })
+
+  it('an npm launcher is keyed by the native binary it starts too', async () => {
+    const s = sandbox()
+    const first = await ask(s, CODEX.v089)
+    expect(first).toMatchObject({version: '0.89.0', cached: false})
+    expect(await ask(s, CODEX.v089)).toMatchObject({cached: true})
+    const cache = JSON.parse(readFileSync(path.join(s.root, 'cache', 'codex-doctor', 'codex.json'), 'utf8'))
+    expect(cache.binaries[CODEX.v089].identity.platform.path).toMatch(/codex-0\.89\/vendor\/x86_64-unknown-linux-musl\/codex\/codex$/)
+  })
+
+  it('a dry run reads the cache and never writes it; a failure is never remembered', async () => {
+    const s = sandbox()
+    const {bin, runs} = countingCodex(s)
+    await ask(s, bin, true)
+    await ask(s, bin, true)
+    expect(runs()).toBe(2)
+    expect(readdirSync(s.root)).not.toContain('cache')
+    const broken = fakeCodex(s, 'echo nope; exit 3')
+    await ask(s, broken)
+    const again = await ask(s, broken)
+    expect(again.version).toBeNull()
+    expect(again.cached).toBeUndefined()
+  })
+})
+
+describe('a $TMPDIR that is gone', () => {
+  it('falls back to the OS temp folder, says so, and leaves nothing there', async () => {
+    const s = sandbox()
+    const env = {...s.env, TMPDIR: s.p('closed-tmux-session')}
+    const result = await runCheck(codexVersion, await context(s, {codexBin: CODEX.v089, env}))
+    expect(result.status).toBe('pass')
+    expect(result.summary).toBe(`Codex 0.89.0 (npm) ≥ 0.88.0 (ran in /tmp: $TMPDIR (${s.p('closed-tmux-session')}) does not exist)`)
+    expect(result.details).toMatchObject({tempDir: '/tmp', tempNote: expect.stringMatching(/does not exist/)})
+  })
+
+  it('a $TMPDIR that is a file, and a /tmp that cannot be used, end in a folder of the cache', async () => {
+    const s = sandbox()
+    const file = s.write(s.p('not-a-folder'), 'x')
+    const temp = await chooseTempDir({...s.env, TMPDIR: file}, path.join(s.root, 'cache', 'codex-doctor'))
+    expect(temp).toEqual({dir: '/tmp', fellBack: `$TMPDIR (${file}) is not a folder`})
+    expect(await chooseTempDir({...s.env, TMPDIR: 'relative/tmp'}, s.p('cache'))).toMatchObject({fellBack: '$TMPDIR (relative/tmp) is not an absolute path'})
   })
 })

@@ -226,9 +226,25 @@ describe('the links check', () => {
   })
 
   it('repair commands never overwrite a differing copy', () => {
-    const base: EntryReport = {entry: 'config.toml', path: '/h/.codex/config.toml', state: 'file-in-the-way', expected: '/d/config.toml', chain: [], final: '/h/.codex/config.toml', finalKind: 'file', repoKind: 'file', differs: false}
+    const base: EntryReport = {
+      entry: 'config.toml',
+      path: '/h/.codex/config.toml',
+      state: 'file-in-the-way',
+      expected: '/d/config.toml',
+      chain: [],
+      final: '/h/.codex/config.toml',
+      finalKind: 'file',
+      repoKind: 'file',
+      differs: false,
+      declaredAt: ['Codex reads it'],
+      basis: 'default',
+      via: 'default',
+    }
     expect(repairCommands(base)).toEqual(['ln -sfn /d/config.toml /h/.codex/config.toml'])
     expect(repairCommands({...base, differs: true})[0]).toBe('mv /h/.codex/config.toml /h/.codex/config.toml.bak')
+    // stow's links are relative, as stow makes them; home-manager's wait for a switch where it manages HOME
+    expect(repairCommands({...base, via: 'stow', path: '/h/.codex/config.toml', expected: '/h/dotfiles/codex/.codex/config.toml'})).toEqual(['ln -sfn ../dotfiles/codex/.codex/config.toml /h/.codex/config.toml'])
+    expect(repairCommands({...base, via: 'nix', basis: 'declared', homeManaged: true, differs: true})).toEqual(['mv /h/.codex/config.toml /h/.codex/config.toml.bak', 'home-manager switch'])
   })
 })
 

@@ -1,107 +1,89 @@
+/** The nix check on real repositories: what it says about each way a Nix file declares ~/.codex, and the rewrite it plans. */
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {CHECK_IDS} from '../../src/checks/index.js'
-import {blankComments, nix, scanNix} from '../../src/checks/nix.js'
+import {nix} from '../../src/checks/nix.js'
 import {resolveContext} from '../../src/context/resolve.js'
 import {CODEX} from '../codex-bins.js'
-import {addProvisioning, NIX_NEW, NIX_OLD, type Sandbox, sandboxesPerTest} from '../sandbox.js'
+import {NIX_NEW, NIX_OLD, type Sandbox, sandboxesPerTest} from '../sandbox.js'
 
 const sandbox = sandboxesPerTest()
 
-async function check(s: Sandbox) {
-  const ctx = await resolveContext({env: s.env, cwd: s.home, codexBin: CODEX.v089, checkIds: CHECK_IDS, probe: false})
-  return nix.run(ctx)
+const context = (s: Sandbox) => resolveContext({env: s.env, cwd: s.home, codexBin: CODEX.v089, checkIds: CHECK_IDS, probe: false})
+const check = async (s: Sandbox) => nix.run(await context(s))
+const nixFile = (s: Sandbox) => path.join(s.dotfiles, 'nix', 'home', 'shared', 'default.nix')
+
+function withNix(s: Sandbox, text: string, file = nixFile(s)): string {
+  s.write(file, text)
+  s.commit('nix')
+  return file
 }
 
-/** The plan's step 2 "After" block, exactly as the plan prints it. */
-const PLAN_AFTER = `home.file = {
-  ".codex/config.toml".source =
-    config.lib.file.mkOutOfStoreSymlink "\${dotfiles}/config/codex/config.toml";
-  ".codex/prompts".source =
-    config.lib.file.mkOutOfStoreSymlink "\${dotfiles}/config/codex/prompts";
-};`
-
-const ENTRIES = ['config.toml', 'prompts']
-const scan = (text: string) => scanNix([{file: '/r/home.nix', text}], ENTRIES, 'config/codex')
-const dedent = (text: string) => text.split('\n').map((l) => l.replace(/^ {2}/, '')).join('\n')
-
-describe('reading Nix files (pure)', () => {
-  it('the plan\'s "Before" is a whole-folder link whose replacement is the plan\'s "After", and applying it gives the new file', () => {
-    const {folderLinks, entryLinks} = scan(NIX_OLD)
-    expect(entryLinks).toEqual([])
-    expect(folderLinks).toHaveLength(1)
-    const [folder] = folderLinks
-    expect(folder).toMatchObject({line: 3, endLine: 3, text: '  home.file.".codex".source = config.lib.file.mkOutOfStoreSymlink "${dotfiles}/config/codex";'})
-    expect(dedent(folder!.replacement)).toBe(PLAN_AFTER)
-    const lines = NIX_OLD.split('\n')
-    lines.splice(folder!.line - 1, folder!.endLine - folder!.line + 1, folder!.replacement)
-    expect(lines.join('\n')).toBe(NIX_NEW)
-  })
-
-  it('the plan\'s "After" links config.toml and prompts one by one, out of the store', () => {
-    expect(scan(NIX_NEW)).toEqual({
-      folderLinks: [],
-      entryLinks: [
-        {file: '/r/home.nix', line: 4, entry: 'config.toml'},
-        {file: '/r/home.nix', line: 6, entry: 'prompts'},
-      ],
-    })
-  })
-
-  it('other spellings of the whole-folder link: inside home.file = { }, an attribute set, a home-directory prefix', () => {
-    const inside = scan('{\n  home.file = {\n    ".codex".source = config.lib.file.mkOutOfStoreSymlink "${dotfiles}/config/codex";\n    ".zshrc".source = ./zshrc;\n  };\n}\n')
-    expect(inside.folderLinks[0]!.replacement).toBe(
-      '    ".codex/config.toml".source =\n      config.lib.file.mkOutOfStoreSymlink "${dotfiles}/config/codex/config.toml";\n    ".codex/prompts".source =\n      config.lib.file.mkOutOfStoreSymlink "${dotfiles}/config/codex/prompts";',
-    )
-    const attrs = scan('{\n  home.file."${config.home.homeDirectory}/.codex" = {\n    source = config.lib.file.mkOutOfStoreSymlink "${dots}/config/codex/";\n    recursive = false;\n  };\n}\n')
-    expect(attrs.folderLinks[0]).toMatchObject({line: 2, endLine: 5})
-    expect(attrs.folderLinks[0]!.replacement).toContain('"${config.home.homeDirectory}/.codex/prompts".source =\n      config.lib.file.mkOutOfStoreSymlink "${dots}/config/codex/prompts";')
-  })
-
-  it('comments are not links; strings with # or ; inside do not confuse it', () => {
-    expect(scan('{\n  # home.file.".codex".source = x;\n  /* home.file.".codex".source = y; */\n}\n')).toEqual({folderLinks: [], entryLinks: []})
-    expect(blankComments('a = "#not; a comment"; # gone\n')).toBe('a = "#not; a comment";       \n')
-    const weird = scan('{ home.file.".codex/config.toml".source = config.lib.file.mkOutOfStoreSymlink "${dotfiles}/a;b#c/config.toml"; }\n')
-    expect(weird.entryLinks).toEqual([{file: '/r/home.nix', line: 1, entry: 'config.toml'}])
-  })
-
-  it('an entry copied into the store: config.toml fails (Codex cannot write), prompts warns; an alias of mkOutOfStoreSymlink counts', () => {
-    const {entryLinks} = scan('{ config, ... }:\nlet link = config.lib.file.mkOutOfStoreSymlink; in {\n  home.file.".codex/config.toml".source = ../config/codex/config.toml;\n  home.file.".codex/prompts".source = ../config/codex/prompts;\n  home.file.".codex/AGENTS.md".source = link "/d/AGENTS.md";\n}\n')
-    expect(entryLinks).toEqual([
-      {file: '/r/home.nix', line: 3, entry: 'config.toml', problem: {severity: 'fail', text: expect.stringMatching(/read-only copy in the Nix store: Codex cannot write/)}},
-      {file: '/r/home.nix', line: 4, entry: 'prompts', problem: {severity: 'warn', text: expect.stringMatching(/read-only copy/)}},
-      {file: '/r/home.nix', line: 5, entry: 'AGENTS.md'},
-    ])
-  })
-})
-
-describe('nix in a sandbox', () => {
-  it('the old Nix file fails, naming file and line, with the plan\'s block in the remediation', async () => {
+describe('the nix check', () => {
+  it('the seed\'s old line fails naming file and line; --fix plans the seed\'s "After", with its diff', async () => {
     const s = sandbox()
-    addProvisioning(s, 'old')
+    withNix(s, NIX_OLD)
     const outcome = await check(s)
     expect(outcome.status).toBe('fail')
     expect(outcome.summary).toBe('nix/home/shared/default.nix:3 links the whole ~/.codex folder; link its entries one by one')
-    expect(dedent(outcome.details!.replacement as string)).toBe(PLAN_AFTER)
-    expect(outcome.remediation?.text).toContain('In nix/home/shared/default.nix, replace line 3 with:')
-    expect(outcome.remediation?.text).toContain('".codex/prompts".source =')
-    expect(outcome.details).toMatchObject({folderLinks: [{file: path.join(s.dotfiles, 'nix', 'home', 'shared', 'default.nix'), line: 3}]})
+    expect(outcome.remediation).toMatchObject({automatic: true, text: expect.stringMatching(/codex-doctor --fix rewrites nix\/home\/shared\/default\.nix in its own style/)})
+    const [edit, ...more] = await nix.plan!(await context(s), {} as never)
+    expect(more).toEqual([])
+    expect(edit).toMatchObject({check: 'nix', op: 'edit', path: nixFile(s), content: NIX_NEW})
+    expect(edit && 'diff' in edit ? edit.diff : '').toContain('+    ".codex/prompts".source =')
   })
 
-  it('the new Nix file passes', async () => {
+  it('entry by entry, out of the store, passes', async () => {
     const s = sandbox()
-    addProvisioning(s, 'new')
+    withNix(s, NIX_NEW)
     const outcome = await check(s)
     expect(outcome.status, outcome.summary).toBe('pass')
     expect(outcome.summary).toBe('nix/home/shared/default.nix links ~/.codex entry by entry: config.toml, prompts')
   })
 
-  it('no Nix file: skip', async () => {
+  it('a config.toml copied into the store fails naming the line; a read-only prompts copy is fine', async () => {
     const s = sandbox()
-    s.write(path.join(s.dotfiles, 'other.nix'), '{ programs.git.enable = true; }\n')
+    withNix(s, '{ config, ... }:\n{\n  home.file.".codex/prompts".source = ../../../config/codex/prompts;\n  home.file.".codex/config.toml".source = ../../../config/codex/config.toml;\n}\n')
+    const outcome = await check(s)
+    expect(outcome.status).toBe('fail')
+    expect(outcome.summary).toBe('nix/home/shared/default.nix:4 puts ~/.codex/config.toml into the read-only Nix store: Codex cannot save its settings')
+    expect(outcome.remediation?.text).toMatch(/mkOutOfStoreSymlink/)
+  })
+
+  it('home-manager\'s programs.codex generates config.toml into the store: that fails too, explained', async () => {
+    const s = sandbox()
+    withNix(s, '{ ... }:\n{\n  programs.codex = {\n    enable = true;\n    settings.model = "gpt-5";\n  };\n}\n')
+    const outcome = await check(s)
+    expect(outcome.status).toBe('fail')
+    expect(outcome.summary).toMatch(/^nix\/home\/shared\/default\.nix:3 generates ~\/\.codex\/config\.toml into the read-only Nix store/)
+  })
+
+  it('a file that does not parse warns naming its line, and the others are still read', async () => {
+    const s = sandbox()
+    withNix(s, NIX_NEW)
+    withNix(s, '{ home.file.".codex/AGENTS.md".source = ;\n}\n', path.join(s.dotfiles, 'broken.nix'))
+    const outcome = await check(s)
+    expect(outcome.status).toBe('warn')
+    expect(outcome.summary).toMatch(/^broken\.nix:1: does not parse/)
+    expect(outcome.details).toMatchObject({entries: [{entry: 'config.toml'}, {entry: 'prompts'}]})
+  })
+
+  it('a variable that cannot be resolved is named; its entry is checked as it exists', async () => {
+    const s = sandbox()
+    withNix(s, '{ config, somewhere, ... }:\n{\n  home.file.".codex/config.toml".source = config.lib.file.mkOutOfStoreSymlink "${somewhere}/not/in/the/repo/config.toml";\n}\n')
+    const outcome = await check(s)
+    expect(outcome.status).toBe('warn')
+    expect(outcome.summary).toBe(`nix/home/shared/default.nix:3: the source of ${path.join(s.codexHome, 'config.toml')} cannot be resolved (\`somewhere\` is not known), so it is checked as it exists`)
+    const set = await (await context(s)).declared()
+    expect(set.entries.find((e) => e.entry === 'config.toml')).toMatchObject({basis: 'default'})
+  })
+
+  it('no Nix file declares anything about ~/.codex: skip', async () => {
+    const s = sandbox()
+    withNix(s, '{ programs.git.enable = true; }\n', path.join(s.dotfiles, 'other.nix'))
     const outcome = await check(s)
     expect(outcome.status).toBe('skip')
-    expect(outcome.summary).toBe('no Nix file links .codex')
+    expect(outcome.summary).toBe('no Nix file declares a link in ~/.codex')
   })
 })

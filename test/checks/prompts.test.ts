@@ -3,8 +3,9 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {CHECK_IDS} from '../../src/checks/index.js'
-import {readPromptFrontMatter} from '../../src/checks/front-matter.js'
-import {judgePrompts, loadsPrompts, prompts} from '../../src/checks/prompts.js'
+import {readPromptFrontMatter} from '../../src/parse/front-matter.js'
+import {judgePrompts, prompts} from '../../src/checks/prompts.js'
+import {loadsPrompts} from '../../src/codex/prompts.js'
 import {resolveContext} from '../../src/context/resolve.js'
 import {CODEX, LATEST_VERSION} from '../codex-bins.js'
 import {type Sandbox, sandboxesPerTest} from '../sandbox.js'
@@ -66,9 +67,10 @@ describe('prompts, against real Codex binaries', () => {
     const s = sandbox()
     const outcome = await check(s, bin)
     expect(outcome.status).toBe('warn')
-    expect(outcome.summary).toBe(`Codex ${version} no longer loads custom prompts; move them to skills`)
+    expect(outcome.summary).toBe(`Codex ${version} no longer loads custom prompts; hello.md has no skill yet: move them to skills`)
     expect(outcome.remediation?.text).toMatch(/SKILL\.md/)
-    expect(outcome.remediation?.text).toContain('hello.md')
+    expect(outcome.remediation).toMatchObject({automatic: true})
+    expect(outcome.details).toMatchObject({skills: {done: [], missing: ['hello'], blocked: []}})
     expect(outcome.details).toMatchObject({loaded: [], ignored: [{name: 'hello.md'}]})
   })
 

@@ -3,7 +3,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {CHECK_IDS} from '../../src/checks/index.js'
-import {CACHE_FILE, emptyCache, lookup, parseCache, remember} from '../../src/checks/probe-cache.js'
+import {type BinaryIdentity, CACHE_FILE, emptyCache, lookup, parseCache, remember} from '../../src/context/binary-cache.js'
 import {meaningfulStderr, PROBE_SERVER, type ProbeObservation, probeVerdict, writeProbe} from '../../src/checks/write-probe.js'
 import {resolveContext} from '../../src/context/resolve.js'
 import {runCheck} from '../../src/engine/run-checks.js'
@@ -45,7 +45,7 @@ describe('write-probe on the real releases', () => {
     const result = await runCheck(writeProbe, await context(s, bin))
     expect(result.status).toBe('pass')
     expect(result.summary).toBe('this Codex follows link chains and writes the target')
-    expect(result.details).toMatchObject({cached: false, bin, keyedBy: bin, after: {firstLink: 'link', secondLink: 'link', targetWritten: true, removedByCodex: true}})
+    expect(result.details).toMatchObject({cached: false, bin, keyedBy: [bin, expect.stringMatching(/\/codex$/)], after: {firstLink: 'link', secondLink: 'link', targetWritten: true, removedByCodex: true}})
     expect(readdirSync(s.tmp)).toEqual([])
     // HOME holds CODEX_HOME and the dotfiles: byte for byte, mode and mtime as they were
     expect(snapshot(s.home)).toEqual(before)
@@ -57,12 +57,13 @@ describe('write-probe on the real releases', () => {
     const first = await runCheck(writeProbe, await context(s, CODEX.v089))
     expect(first.details.cached).toBe(false)
     const cache = JSON.parse(readFileSync(cacheFile(s), 'utf8'))
-    expect(cache.binaries[CODEX.v089]).toMatchObject({version: '0.89.0', status: 'pass'})
+    // one record per binary: its identity (the launcher and the native binary it starts), its version and the verdict
+    expect(cache.binaries[CODEX.v089]).toMatchObject({identity: {bin: {path: CODEX.v089}, platform: {path: expect.stringMatching(/vendor\/.*\/codex$/)}}, version: {version: '0.89.0'}, probe: {status: 'pass'}})
 
     // a temp folder that does not exist: a probe could not even start, a cached verdict needs none
     s.env.TMPDIR = s.p('no-such-tmp')
     const second = await runCheck(writeProbe, await context(s, CODEX.v089))
-    expect(second).toMatchObject({status: 'pass', summary: first.summary, details: {cached: true, keyedBy: CODEX.v089}})
+    expect(second).toMatchObject({status: 'pass', summary: first.summary, details: {cached: true, keyedBy: [CODEX.v089, expect.stringMatching(/codex$/)]}})
     expect(second.details).not.toHaveProperty('after')
     expect(readdirSync(s.tmp)).toEqual([])
   })
@@ -79,8 +80,9 @@ describe('write-probe on the real releases', () => {
     const s = sandbox()
     await runCheck(writeProbe, await context(s, CODEX.v089))
     const cache = JSON.parse(readFileSync(cacheFile(s), 'utf8'))
-    // as if the verdict came from an earlier build at the same path: same path, other mtime, a wrong verdict
-    cache.binaries[CODEX.v089] = {...cache.binaries[CODEX.v089], mtimeMs: 1, status: 'fail', summary: 'stale'}
+    // as if the verdict came from an earlier build: the same launcher, another native binary, a wrong verdict
+    const record = cache.binaries[CODEX.v089]
+    cache.binaries[CODEX.v089] = {...record, identity: {...record.identity, platform: {...record.identity.platform, mtimeMs: 1}}, probe: {...record.probe, status: 'fail', summary: 'stale'}}
     writeFileSync(cacheFile(s), JSON.stringify(cache))
     const result = await runCheck(writeProbe, await context(s, CODEX.v089))
     expect(result).toMatchObject({status: 'pass', details: {cached: false}})
@@ -126,8 +128,10 @@ describe('write-probe on the real releases', () => {
     const result = await runCheck(writeProbe, await context(s, bin))
     expect(result).toMatchObject({status: 'error', summary: `\`codex mcp add ${PROBE_SERVER}\` exited with code 1: Error: Permission denied (os error 13)`})
     expect(readdirSync(s.tmp)).toEqual([])
-    // an error is not a verdict on the binary: nothing cached
-    expect(() => readFileSync(cacheFile(s))).toThrow()
+    // an error is not a verdict on the binary: its version is remembered, no probe verdict
+    const cache = JSON.parse(readFileSync(cacheFile(s), 'utf8'))
+    expect(cache.binaries[bin]).toMatchObject({version: {version: '0.99.0'}})
+    expect(cache.binaries[bin].probe).toBeUndefined()
   })
 })
 
@@ -156,23 +160,32 @@ describe('probeVerdict', () => {
   })
 })
 
-describe('the probe cache', () => {
-  const key = {realPath: '/usr/local/lib/node_modules/@openai/codex/bin/codex.js', size: 100, mtimeMs: 5, version: '0.89.0'}
-  const cache = remember(emptyCache(), key, {status: 'pass', summary: 'ok', probedAt: '2026-01-20T00:00:00.000Z'})
+describe('the binary cache', () => {
+  const file = (p: string, ino = 7) => ({path: p, size: 100, mtimeMs: 5, ino})
+  const identity: BinaryIdentity = {bin: file('/usr/local/lib/node_modules/@openai/codex/bin/codex.js'), platform: file('/usr/local/lib/node_modules/@openai/codex/vendor/x86_64-unknown-linux-musl/codex/codex', 8)}
+  const cache = remember(emptyCache(), identity, {probe: {status: 'pass', summary: 'ok', probedAt: '2026-01-20T00:00:00.000Z'}})
 
-  it('answers for the same binary only', () => {
-    expect(lookup(cache, key)).toMatchObject({status: 'pass'})
-    expect(lookup(cache, {...key, mtimeMs: 6})).toBeNull()
-    expect(lookup(cache, {...key, size: 101})).toBeNull()
-    expect(lookup(cache, {...key, version: '0.90.0'})).toBeNull()
-    expect(lookup(cache, {...key, realPath: '/opt/homebrew/bin/codex'})).toBeNull()
+  it('answers for the same binary only: the file run, and the native binary a launcher starts', () => {
+    expect(lookup(cache, identity)).toMatchObject({probe: {status: 'pass'}})
+    expect(lookup(cache, {...identity, bin: {...identity.bin, mtimeMs: 6}})).toBeNull()
+    expect(lookup(cache, {...identity, bin: {...identity.bin, ino: 9}})).toBeNull()
+    expect(lookup(cache, {...identity, platform: {...identity.platform!, size: 101}})).toBeNull()
+    expect(lookup(cache, {...identity, platform: null})).toBeNull()
+    expect(lookup(cache, {...identity, bin: file('/opt/homebrew/bin/codex')})).toBeNull()
+  })
+
+  it('keeps what it learned of one binary together, and starts afresh for a changed one', () => {
+    const both = remember(cache, identity, {version: {version: '0.89.0', rawVersion: 'codex-cli 0.89.0'}})
+    expect(lookup(both, identity)).toMatchObject({version: {version: '0.89.0'}, probe: {status: 'pass'}})
+    const changed = {...identity, bin: {...identity.bin, mtimeMs: 6}}
+    expect(lookup(remember(both, changed, {version: {version: '0.90.0', rawVersion: 'codex-cli 0.90.0'}}), changed)).toEqual({identity: changed, version: {version: '0.90.0', rawVersion: 'codex-cli 0.90.0'}})
   })
 
   it('reads what it wrote and ignores what it cannot trust', () => {
     expect(parseCache(JSON.stringify(cache))).toEqual(cache)
     expect(parseCache('')).toEqual(emptyCache())
     expect(parseCache('[]')).toEqual(emptyCache())
-    expect(parseCache(JSON.stringify({schemaVersion: 2, binaries: {}}))).toEqual(emptyCache())
-    expect(parseCache(JSON.stringify({schemaVersion: 1, binaries: {'/x': {status: 'maybe'}}}))).toEqual(emptyCache())
+    expect(parseCache(JSON.stringify({schemaVersion: 1, binaries: {}}))).toEqual(emptyCache())
+    expect(parseCache(JSON.stringify({schemaVersion: 2, binaries: {'/x': {identity: identity, probe: {status: 'maybe'}}}}))).toEqual(emptyCache())
   })
 })

@@ -17,7 +17,8 @@ describe('resolving the context', () => {
   it('finds the dotfiles through the config.toml link (new layout)', async () => {
     const s = sandbox()
     const ctx = await resolve(s)
-    expect(ctx).toMatchObject({codexHome: s.codexHome, codexHomeSource: 'env', dotfiles: s.dotfiles, dotfilesSource: 'link-chain', codexDir: s.codexDir, minVersion: '0.88.0'})
+    expect(ctx).toMatchObject({codexHome: s.codexHome, codexHomeSource: 'env', dotfiles: s.dotfiles, dotfilesSource: 'link-chain', minVersion: '0.88.0'})
+    expect((await ctx.declared()).codexDir).toBe(s.codexDir)
     expect(ctx.stateDir).toBe(path.join(s.root, 'state', 'codex-doctor'))
     expect(ctx.cacheDir).toBe(path.join(s.root, 'cache', 'codex-doctor'))
   })
@@ -35,10 +36,35 @@ describe('resolving the context', () => {
     expect((await resolve(stow)).dotfiles).toBe(stow.dotfiles)
   })
 
+  it('finds them through any link in CODEX_HOME, a skill linked one level down, or a stow package\'s relative links', async () => {
+    const s = sandbox({bare: true})
+    mkdirSync(s.codexHome, {recursive: true})
+    s.write(path.join(s.dotfiles, 'skills', 'greeter', 'SKILL.md'), '---\nname: greeter\ndescription: x\n---\n')
+    s.link(path.join(s.codexHome, 'skills', 'greeter'), path.join(s.dotfiles, 'skills', 'greeter'))
+    expect(await resolve(s)).toMatchObject({dotfiles: s.dotfiles, dotfilesSource: 'link-chain'})
+
+    const t = sandbox({bare: true})
+    t.write(path.join(t.dotfiles, 'ai-config', 'codex', 'hooks.json'), '{}')
+    t.link(path.join(t.codexHome, 'hooks.json'), '../dotfiles/ai-config/codex/hooks.json')
+    const ctx = await resolve(t)
+    expect(ctx).toMatchObject({dotfiles: t.dotfiles, dotfilesSource: 'link-chain'})
+    expect((await ctx.declared()).codexDir).toBe(path.join(t.dotfiles, 'ai-config', 'codex'))
+  })
+
+  it('from the current work tree: one that holds a stow package or a Nix file naming .codex counts, any other does not', async () => {
+    const s = sandbox({bare: true})
+    expect(await resolve(s, {cwd: s.dotfiles})).toMatchObject({dotfiles: null})
+    s.write(path.join(s.dotfiles, 'codex', '.codex', 'AGENTS.md'), '# hi\n')
+    expect(await resolve(s, {cwd: s.dotfiles})).toMatchObject({dotfiles: s.dotfiles, dotfilesSource: 'cwd'})
+    const t = sandbox({bare: true})
+    t.write(path.join(t.dotfiles, 'home.nix'), '{ home.file.".codex/config.toml".source = ./c; }\n')
+    expect(await resolve(t, {cwd: t.dotfiles})).toMatchObject({dotfiles: t.dotfiles, dotfilesSource: 'cwd'})
+  })
+
   it('falls back to the current work tree when it holds the codex folder', async () => {
     const s = sandbox({layout: 'unlinked'})
     expect(await resolve(s, {cwd: path.join(s.dotfiles, 'config')})).toMatchObject({dotfiles: s.dotfiles, dotfilesSource: 'cwd'})
-    expect(await resolve(s)).toMatchObject({dotfiles: null, dotfilesSource: null, codexDir: null})
+    expect(await resolve(s)).toMatchObject({dotfiles: null, dotfilesSource: null})
   })
 
   it('prefers --dotfiles, then $DOTFILES; --codex-home over $CODEX_HOME; ~ expands', async () => {
@@ -57,7 +83,7 @@ describe('resolving the context', () => {
     writeFileSync(path.join(s.dotfiles, 'codex-doctor.toml'), 'min_version = "0.100.0"\nlinks = ["config.toml", "prompts", "skills"]\n')
     const ctx = await resolve(s)
     expect(ctx.minVersion).toBe('0.100.0')
-    expect(ctx.config.links).toEqual(['config.toml', 'prompts', 'skills'])
+    expect(ctx.config.links?.map((l) => l.target)).toEqual(['config.toml', 'prompts', 'skills'])
     expect(ctx.configFile).toBe(path.join(s.dotfiles, 'codex-doctor.toml'))
     expect((await resolve(s, {minVersion: '0.90.0'})).minVersion).toBe('0.90.0')
   })

@@ -55,10 +55,10 @@ export async function realpathOrNull(p: string | null): Promise<string | null> {
 }
 
 /** CODEX_HOME's chain and verdict. Read afresh each time (a few lstat calls): the re-check after --fix must see the new disk. */
-export async function inspectHome(ctx: Pick<Context, 'codexHome' | 'dotfiles' | 'codexDir'>): Promise<Home> {
+export async function inspectHome(ctx: Pick<Context, 'codexHome' | 'dotfiles'>, codexDirOf?: string | null): Promise<Home> {
   const chain = await readChain(ctx.codexHome)
   const real = chain.end === 'dir' || chain.end === 'file' ? await realpathOrNull(chain.final) : null
-  const [repo, codexDir] = await Promise.all([realpathOrNull(ctx.dotfiles), realpathOrNull(ctx.codexDir)])
+  const [repo, codexDir] = await Promise.all([realpathOrNull(ctx.dotfiles), realpathOrNull(codexDirOf ?? null)])
   const inRepo = real && repo ? isInside(real, repo) : repo ? false : null
   return {
     path: ctx.codexHome,
@@ -72,9 +72,4 @@ export async function inspectHome(ctx: Pick<Context, 'codexHome' | 'dotfiles' | 
 /** Each hop of a chain as `path → target` (the target as written in the link). */
 export function hopLines(chain: Chain): string[] {
   return chain.hops.map((hop) => `${hop.path} → ${hop.target}`)
-}
-
-/** `a, b and c` */
-export function listWords(words: readonly string[]): string {
-  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`
 }
