@@ -43,7 +43,8 @@ export function judgePrompts(state: PromptsFolder | PromptsMissing, version: str
       ...(conversion ? {skills: conversion} : {}),
     }
     if (conversion && conversion.missing.length === 0 && conversion.done.length > 0) {
-      return {status: 'pass', summary: `${reason}; each of the ${plural(conversion.done.length, 'prompt')} has its skill: ${listSome(conversion.done, 5)}`, details}
+      const which = conversion.done.length === 1 ? 'the prompt has its skill' : `each of the ${plural(conversion.done.length, 'prompt')} has its skill`
+      return {status: 'pass', summary: `${reason}; ${which}: ${listSome(conversion.done, 5)}`, details}
     }
     const todo = conversion?.missing ?? ('problem' in state ? [] : state.loaded.map((p) => p.name))
     const blocked = conversion?.blocked ?? []

@@ -88,7 +88,14 @@ export function judgeSecrets(state: SecretsState): Outcome {
 /** Untrack each tracked secret (it stays on disk), make CODEX_HOME's secrets 0600; the ignore lines are gitignore's shared edit. */
 export function planSecrets(state: SecretsState): Action[] {
   return [
-    ...state.tracked.map((p): Action => ({check: 'secrets', op: 'untrack', repo: state.repo!, path: p, note: 'the file stays on disk'})),
+    // a tracked credential is in the history for good: the advice to rotate it goes with the fix, not after it
+    ...state.tracked.map((p): Action => ({
+      check: 'secrets',
+      op: 'untrack',
+      repo: state.repo!,
+      path: p,
+      note: CREDENTIALS.has(path.basename(p)) ? 'the file stays on disk; git history keeps it: rotate the credential (codex logout, then codex login)' : 'the file stays on disk',
+    })),
     ...state.modes.map((m): Action => ({check: 'secrets', op: 'chmod', path: m.path, mode: 0o600, note: `was 0${m.mode}`})),
   ]
 }

@@ -3,7 +3,7 @@
  * which skills it loads. Run only with HOME, CODEX_HOME and XDG_* in a temp folder; the server's
  * whole process group is killed before the caller removes that folder.
  */
-import {spawn} from 'node:child_process'
+import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
 
 export interface ListedSkill {
   name: string
@@ -71,4 +71,33 @@ export async function codexSkillsList(bin: string, codexHome: string, env: NodeJ
   } finally {
     await killGroup(child.pid!)
   }
+}
+
+/**
+ * Starts `codex app-server` (stdin held open, its own process group) and waits for its answer to
+ * `initialize`: by then it has opened its state in CODEX_HOME. The caller kills it with killGroup.
+ */
+export async function startAppServer(bin: string, env: NodeJS.ProcessEnv, cwd: string): Promise<ChildProcessWithoutNullStreams> {
+  const child = spawn(bin, ['app-server'], {env, cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true})
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let buffer = ''
+      const timer = setTimeout(() => reject(new Error('codex app-server did not answer initialize within 30 s')), 30_000)
+      child.on('error', reject)
+      child.on('exit', (code) => reject(new Error(`codex app-server exited early (${code})`)))
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString()
+        if (buffer.split('\n').some((line) => line.includes('"id":1'))) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      child.stdin.write(JSON.stringify({jsonrpc: '2.0', id: 1, method: 'initialize', params: {clientInfo: {name: 'codex-doctor-test', version: '0'}}}) + '\n')
+    })
+  } catch (error) {
+    await killGroup(child.pid!)
+    throw error
+  }
+  child.removeAllListeners('exit')
+  return child
 }

@@ -20,6 +20,11 @@ it('demo tells the whole story in the temp folder, ends exactly where it began, 
   const steps = ['1. Check', '2. Fix, dry run', '3. Fix', '4. Check again', '5. Undo', '6. Compare'].map((title) => stdout.indexOf(`━━ ${title}`))
   expect(steps.every((at, i) => at >= 0 && (i === 0 || at > steps[i - 1]!))).toBe(true)
   expect(stdout).toMatch(/40 session files were written into the dotfiles repository/)
+  // the Nix file that made the old link is rewritten as seed step 2 says, shown as a diff
+  expect(stdout).toMatch(/✗ nix {2}nix\/home\/shared\/default\.nix:4 links the whole ~\/\.codex folder/)
+  expect(stdout).toContain('-  home.file.".codex".source = config.lib.file.mkOutOfStoreSymlink "${dotfiles}/config/codex";')
+  expect(stdout).toContain('+    ".codex/config.toml".source =')
+  expect(stdout).toMatch(/✓ nix {2}nix\/home\/shared\/default\.nix links ~\/\.codex entry by entry/)
   expect(stdout).toMatch(/✗ codex-home {2}old layout/)
   expect(stdout).toMatch(/Fix run \S+:/)
   expect(stdout).toMatch(/After the fixes:\n✓ codex-version/)

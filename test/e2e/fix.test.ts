@@ -206,7 +206,7 @@ describe('--fix never exposes what the old .gitignore hid', () => {
 })
 
 describe('what Codex reads stays visible', () => {
-  it('the migration links AGENTS.md, skills and rules too, and leaves skills/.system where the skills link reaches it', () => {
+  it('the migration links AGENTS.md, rules and each skill too; Codex\'s own skills/.system moves out with the rest of its state', () => {
     const s = sandbox({layout: 'old'})
     s.write(path.join(s.codexDir, 'AGENTS.md'), '# global instructions\n')
     s.write(path.join(s.codexDir, 'rules', 'default.rules'), 'prefix_rule(pattern=["ls"], decision="allow")\n')
@@ -215,8 +215,11 @@ describe('what Codex reads stays visible', () => {
     const fix = cli(['--fix', ...BASE], s.env)
     expect(fix.stderr).toBe('')
     expect(fix.stdout).not.toMatch(/^\s+✗ /m)
-    for (const entry of ['AGENTS.md', 'rules', 'skills']) expect(readlinkSync(path.join(s.codexHome, entry))).toBe(path.join(s.codexDir, entry))
+    for (const entry of ['AGENTS.md', 'rules', 'skills/greeter']) expect(readlinkSync(path.join(s.codexHome, entry))).toBe(path.join(s.codexDir, entry))
+    // skills/ stays a real folder: Codex writes its own skills there
+    expect(lstatSync(path.join(s.codexHome, 'skills')).isDirectory()).toBe(true)
     expect(readFileSync(path.join(s.codexHome, 'skills', '.system', 'plan', 'SKILL.md'), 'utf8')).toContain('written by Codex')
+    expect(existsSync(path.join(s.codexDir, 'skills', '.system'))).toBe(false)
 
     // and again, nothing to do; stray-state does not try to move .system onto itself
     const again = cliJson(['--fix', ...BASE], s.env)

@@ -12,6 +12,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {ancestors, codexHomeOf, codexRole, findLiveCodex, nodeScript, raceVerdict, scanLines, type LiveCodexScan} from '../../src/platform/live-codex.js'
 import {psTable, type ProcessEntry} from '../../src/platform/processes.js'
 import {CODEX, REPO_ROOT} from '../codex-bins.js'
+import {killGroup, startAppServer as startCodexAppServer} from '../codex/app-server.js'
 
 const temps: string[] = []
 const groups: number[] = []
@@ -25,24 +26,6 @@ function tempRoot(): string {
   const root = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'codex-doctor-live-')))
   temps.push(root)
   return root
-}
-
-/** SIGKILLs a process group and waits until none of it is left (the app-server writes into CODEX_HOME until it dies). */
-async function killGroup(pid: number): Promise<void> {
-  const alive = () => {
-    try {
-      process.kill(-pid, 0)
-      return true
-    } catch {
-      return false
-    }
-  }
-  try {
-    process.kill(-pid, 'SIGKILL')
-  } catch {
-    return
-  }
-  for (let waited = 0; alive() && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20))
 }
 
 /** A machine in the old layout: `home/.codex` is a link to the repository's `codex` folder. */
@@ -68,20 +51,10 @@ function envFor(root: string, home: string, codexHome: string | undefined): Node
   return env
 }
 
-/** Starts `codex app-server` and waits for its answer to `initialize`: by then it has opened its state in CODEX_HOME. */
+/** Starts `codex app-server` (the shared helper), remembered for the kill after each test. */
 async function startAppServer(env: NodeJS.ProcessEnv, cwd: string): Promise<ChildProcessWithoutNullStreams> {
-  const child = spawn(CODEX.latest, ['app-server'], {env, cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true})
+  const child = await startCodexAppServer(CODEX.latest, env, cwd)
   groups.push(child.pid!)
-  await new Promise<void>((resolve, reject) => {
-    let buffer = ''
-    child.on('error', reject)
-    child.on('exit', (code) => reject(new Error(`codex app-server exited early (${code})`)))
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString()
-      if (buffer.split('\n').some((line) => line.includes('"id":1'))) resolve()
-    })
-    child.stdin.write(JSON.stringify({jsonrpc: '2.0', id: 1, method: 'initialize', params: {clientInfo: {name: 'codex-doctor-test', version: '0'}}}) + '\n')
-  })
   return child
 }
 
