@@ -1,4 +1,9 @@
-/** Every child process goes through here (execa, imported lazily: it costs ~100 ms of start-up). */
+/**
+ * Every child process goes through here, on node:child_process: a healthy run starts one or two
+ * `git`s, and a process library would cost more to load than they cost to run.
+ */
+import {spawn} from 'node:child_process'
+
 export interface RunResult {
   stdout: string
   stderr: string
@@ -18,46 +23,72 @@ export interface RunOptions {
   killTree?: boolean
 }
 
-export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const {execa} = await import('execa')
-  const subprocess = execa(file, args, {
-    env: options.env,
-    extendEnv: options.env === undefined,
-    cwd: options.cwd,
-    timeout: options.killTree ? undefined : options.timeoutMs,
-    // its own process group, so that a timeout can kill it with every child it started
-    detached: options.killTree ?? false,
-    // a hung child is killed hard: it may ignore SIGTERM
-    killSignal: 'SIGKILL',
-    input: options.input,
-    stdin: options.input === undefined ? 'ignore' : undefined,
-    reject: false,
-    stripFinalNewline: false,
-    maxBuffer: 16 * 1024 * 1024,
+const MAX_BUFFER = 16 * 1024 * 1024
+
+export function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    let child
+    try {
+      child = spawn(file, args, {
+        env: options.env ?? process.env,
+        cwd: options.cwd,
+        // its own process group, so that a timeout can kill it with every child it started
+        detached: options.killTree ?? false,
+        stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      })
+    } catch (error) {
+      resolve({stdout: '', stderr: '', exitCode: undefined, signal: undefined, timedOut: false, failedToStart: (error as NodeJS.ErrnoException).code ?? String(error)})
+      return
+    }
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    let size = 0
+    let timedOut = false
+    let failedToStart: string | undefined
+    const kill = () => {
+      try {
+        // a hung child is killed hard: it may ignore SIGTERM
+        if (options.killTree && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+        else child.kill('SIGKILL')
+      } catch {
+        child.kill('SIGKILL')
+      }
+    }
+    const collect = (into: Buffer[]) => (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_BUFFER) kill()
+      else into.push(chunk)
+    }
+    child.stdout?.on('data', collect(out))
+    child.stderr?.on('data', collect(err))
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true
+            kill()
+          }, options.timeoutMs)
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      failedToStart = error.code ?? error.message
+    })
+    if (options.input !== undefined && child.stdin) {
+      child.stdin.on('error', () => undefined)
+      child.stdin.end(options.input)
+    }
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      // a program that could not start still closes, with a negative errno as its "code"
+      const started = failedToStart === undefined
+      resolve({
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        exitCode: started ? (code ?? undefined) : undefined,
+        signal: signal ?? undefined,
+        timedOut,
+        failedToStart: started || timedOut ? undefined : failedToStart,
+      })
+    })
   })
-  let treeTimedOut = false
-  const timer =
-    options.killTree && options.timeoutMs !== undefined
-      ? setTimeout(() => {
-          treeTimedOut = true
-          try {
-            if (subprocess.pid !== undefined) process.kill(-subprocess.pid, 'SIGKILL')
-          } catch {
-            subprocess.kill('SIGKILL')
-          }
-        }, options.timeoutMs)
-      : undefined
-  const result = await subprocess.finally(() => clearTimeout(timer))
-  const timedOut = result.timedOut || treeTimedOut
-  const failedToStart = result.failed && result.exitCode === undefined && !timedOut && !result.isTerminated ? (result.cause as NodeJS.ErrnoException | undefined)?.code ?? result.shortMessage : undefined
-  return {
-    stdout: typeof result.stdout === 'string' ? result.stdout : '',
-    stderr: typeof result.stderr === 'string' ? result.stderr : '',
-    exitCode: result.exitCode,
-    signal: result.signal,
-    timedOut,
-    failedToStart,
-  }
 }
 
 /** Variables that would point git at another repository than `repo` (set, e.g., when we run inside a git hook). */
