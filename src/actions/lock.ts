@@ -1,5 +1,12 @@
-/** One fixer at a time (SPEC rule 6): `stateDir/lock`, created with O_EXCL, names its holder. */
-import {link, lstat, mkdir, open, readFile, rename, rmdir, unlink} from 'node:fs/promises'
+/**
+ * One fixer at a time (SPEC rule 6): `stateDir/lock` names its holder. The holder is written to a
+ * temp file first and published with link(2), which fails when the lock exists: a lock file is
+ * never seen empty or half-written, whenever its writer is killed. A dead holder's lock (and a
+ * dead writer's temp file) is taken over by the next one.
+ */
+import {closeSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync} from 'node:fs'
+import {mkdir} from 'node:fs/promises'
+import {randomBytes} from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -20,11 +27,23 @@ export interface Lock {
   release(): Promise<void>
 }
 
-/** A lock this young with no holder written yet belongs to a process that is writing it right now. */
+export interface LockOptions {
+  /** Tests only: called between two disk effects (the kill tests stop the process there). */
+  checkpoint?: (label: string) => void
+}
+
+/** An unreadable lock this young may be an older codex-doctor writing it right now (it wrote in place). */
 const BEING_WRITTEN_MS = 5000
 
 export function lockPathOf(stateDir: string): string {
   return path.join(stateDir, 'lock')
+}
+
+/** `lock.<pid>.<random>.tmp` (a holder being published) and `lock.stale-<pid>` (a dead holder's lock being taken over). */
+const LEFTOVER = /^lock\.(?:\d+\.[0-9a-f]+\.tmp|stale-\d+)$/
+
+export function isLeftover(name: string): boolean {
+  return LEFTOVER.test(name)
 }
 
 export function parseHolder(text: string): LockHolder | null {
@@ -46,7 +65,7 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** May a lock be taken over? Only when its holder is known to be dead: a dead pid on this host. */
+/** May a lock (or a leftover of one) be taken over? Only when its holder is known to be dead: a dead pid on this host. */
 export function isStale(holder: LockHolder | null, ageMs: number, host: string, alive: (pid: number) => boolean): boolean {
   if (!holder) return ageMs > BEING_WRITTEN_MS
   return holder.host === host && !alive(holder.pid)
@@ -59,39 +78,50 @@ export function heldMessage(holder: LockHolder | null, lockPath: string, host: s
   return `another ${what} is running (pid ${holder.pid}${where}, since ${holder.started}); wait for it to finish, or remove ${lockPath} if that process is gone`
 }
 
-async function readLock(lockPath: string): Promise<{holder: LockHolder | null; ino: number; ageMs: number} | null> {
+function readLock(file: string): {holder: LockHolder | null; ino: number; ageMs: number} | null {
   try {
-    const st = await lstat(lockPath)
-    return {holder: parseHolder(await readFile(lockPath, 'utf8')), ino: st.ino, ageMs: Date.now() - st.mtimeMs}
+    const st = statSync(file)
+    return {holder: parseHolder(readFileSync(file, 'utf8')), ino: st.ino, ageMs: Date.now() - st.mtimeMs}
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return null
     throw error
   }
 }
 
-async function createLock(lockPath: string, holder: LockHolder): Promise<boolean> {
-  let handle
+function removeQuietly(file: string): void {
   try {
-    handle = await open(lockPath, 'wx', 0o600)
+    unlinkSync(file)
   } catch (error) {
-    if (errnoCode(error) === 'EEXIST') return false
-    throw error
+    if (errnoCode(error) !== 'ENOENT') throw error
   }
+}
+
+/** Temp files and set-aside locks that dead processes left behind (a kill while taking or taking over the lock). */
+function cleanLeftovers(stateDir: string, host: string): void {
+  for (const name of readdirSync(stateDir).filter(isLeftover)) {
+    const file = path.join(stateDir, name)
+    const seen = readLock(file)
+    if (seen && isStale(seen.holder, seen.ageMs, host, pidAlive)) removeQuietly(file)
+  }
+}
+
+/** The holder, written whole and synced under a name of its own; published by linking it as the lock. */
+function writeHolder(file: string, holder: LockHolder): void {
+  const fd = openSync(file, 'wx', 0o600)
   try {
-    await handle.writeFile(JSON.stringify(holder) + '\n')
-    await handle.sync()
+    writeSync(fd, JSON.stringify(holder) + '\n')
+    fsyncSync(fd)
   } finally {
-    await handle.close()
+    closeSync(fd)
   }
-  return true
 }
 
 /** Removes the folders `mkdir -p` created for the lock, if they are empty again: a run that recorded nothing leaves nothing. */
-async function removeIfEmpty(stateDir: string, created: string | undefined): Promise<void> {
+function removeIfEmpty(stateDir: string, created: string | undefined): void {
   if (!created) return
   for (let dir = stateDir; ; dir = path.dirname(dir)) {
     try {
-      await rmdir(dir)
+      rmdirSync(dir)
     } catch {
       return
     }
@@ -99,39 +129,72 @@ async function removeIfEmpty(stateDir: string, created: string | undefined): Pro
   }
 }
 
-export async function acquireLock(stateDir: string, command: LockCommand): Promise<Lock> {
+/** Takes a stale lock over: set it aside, and make sure the one set aside is the one judged dead. */
+function takeOver(lockPath: string, seenIno: number, checkpoint: (label: string) => void): void {
+  const aside = `${lockPath}.stale-${process.pid}`
+  try {
+    renameSync(lockPath, aside)
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return
+    throw error
+  }
+  checkpoint('lock-set-aside')
+  // another process took it over meanwhile and this is its live lock: put it back (link never replaces a newer one)
+  if (statSync(aside).ino !== seenIno) {
+    try {
+      linkSync(aside, lockPath)
+    } catch {
+      // a third one holds the lock now; the one set aside was taken from a process that will find out when it releases
+    }
+  }
+  unlinkSync(aside)
+}
+
+export async function acquireLock(stateDir: string, command: LockCommand, options: LockOptions = {}): Promise<Lock> {
+  const checkpoint = options.checkpoint ?? (() => {})
   const created = await mkdir(stateDir, {recursive: true, mode: 0o700})
   const lockPath = lockPathOf(stateDir)
   const host = os.hostname()
   const me: LockHolder = {pid: process.pid, started: new Date().toISOString(), host, command}
+  cleanLeftovers(stateDir, host)
+  const temp = path.join(stateDir, `lock.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  try {
+    writeHolder(temp, me)
+    checkpoint('lock-written')
+    publish(temp, lockPath, host, checkpoint)
+  } catch (error) {
+    removeQuietly(temp)
+    removeIfEmpty(stateDir, created)
+    throw error
+  }
+  checkpoint('lock-linked')
+  removeQuietly(temp)
+  checkpoint('locked')
+  return {
+    path: lockPath,
+    async release() {
+      checkpoint('unlocking')
+      // only our own: a lock taken over from us (we were thought dead) is the new holder's
+      if (readLock(lockPath)?.holder?.pid === process.pid) removeQuietly(lockPath)
+      checkpoint('unlocked')
+      removeIfEmpty(stateDir, created)
+    },
+  }
+}
+
+/** Links the holder's temp file as the lock; a dead holder's lock is taken over, a live one's is a usage error naming it. */
+function publish(temp: string, lockPath: string, host: string, checkpoint: (label: string) => void): void {
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (await createLock(lockPath, me)) {
-      return {
-        path: lockPath,
-        async release() {
-          const now = await readLock(lockPath)
-          if (now?.holder?.pid === process.pid) await unlink(lockPath)
-          await removeIfEmpty(stateDir, created)
-        },
-      }
-    }
-    const seen = await readLock(lockPath)
-    if (!seen) continue
-    if (!isStale(seen.holder, seen.ageMs, host, pidAlive)) {
-      await removeIfEmpty(stateDir, created)
-      throw new UsageError(heldMessage(seen.holder, lockPath, host))
-    }
-    // take the stale lock over: move it aside and make sure it is the one we judged dead
-    const aside = `${lockPath}.stale-${process.pid}`
     try {
-      await rename(lockPath, aside)
+      linkSync(temp, lockPath)
+      return
     } catch (error) {
-      if (errnoCode(error) === 'ENOENT') continue
-      throw error
+      if (errnoCode(error) !== 'EEXIST') throw error
     }
-    // another process took it meanwhile: put its lock back (link never replaces a newer one)
-    if ((await lstat(aside)).ino !== seen.ino) await link(aside, lockPath).catch(() => undefined)
-    await unlink(aside)
+    const seen = readLock(lockPath)
+    if (!seen) continue
+    if (!isStale(seen.holder, seen.ageMs, host, pidAlive)) throw new UsageError(heldMessage(seen.holder, lockPath, host))
+    takeOver(lockPath, seen.ino, checkpoint)
   }
   throw new UsageError(`could not take the lock ${lockPath}: other codex-doctor processes keep taking it`)
 }

@@ -10,10 +10,11 @@ import path from 'node:path'
 
 import {VERSION} from '../version.js'
 import {fsyncDir} from './disk.js'
-import {errnoCode, type Fingerprint, lstatOrNull} from './fingerprint.js'
+import {errnoCode, lstatOrNull} from './fingerprint.js'
 import {type JournalLine, JournalWriter, parseJournal, type RunHeader, type RunRecord, summarize} from './journal.js'
-import type {Step, StepState} from './steps.js'
+import type {Step, StepResult, StepState} from './steps.js'
 import type {Action} from './types.js'
+import {byCodePoint} from '../words.js'
 
 export const JOURNAL = 'journal.jsonl'
 
@@ -61,7 +62,7 @@ export async function listRuns(stateDir: string): Promise<RunRecord[]> {
     const record = summarize(name, dir, parseJournal(text))
     if (record) runs.push(record)
   }
-  return runs.sort((x, y) => x.header.started.localeCompare(y.header.started) || x.id.localeCompare(y.id))
+  return runs.sort((x, y) => byCodePoint(x.header.started, y.header.started) || byCodePoint(x.id, y.id))
 }
 
 /** A run killed before it could write its end line, and not undone since. */
@@ -149,12 +150,13 @@ export class RunJournal {
     return n
   }
 
-  async done(n: number, after?: Fingerprint): Promise<void> {
-    await this.writer!.write(after ? {t: 'done', n, after} : {t: 'done', n})
+  /** Not synced: the next step's line (or the end line) syncs it, and a lost one is read back from the disk. */
+  async done(n: number, result: StepResult = {}): Promise<void> {
+    await this.writer!.write({t: 'done', n, ...result})
   }
 
-  async settled(n: number, state: StepState, after?: Fingerprint): Promise<void> {
-    await this.writer!.write({t: 'settled', n, state, by: this.id, ...(after ? {after} : {})}, {sync: true})
+  async settled(n: number, state: StepState, result: StepResult = {}): Promise<void> {
+    await this.writer!.write({t: 'settled', n, state, by: this.id, ...result}, {sync: true})
   }
 
   /** A fresh place in this run's backup for `p` (the same path twice gets `.~1~`, `.~2~`…), its folder made. */

@@ -7,8 +7,9 @@ import {chmod, link, mkdir, open, rename, rmdir, symlink, unlink} from 'node:fs/
 import path from 'node:path'
 
 import {git} from '../process.js'
-import {copyFileVerified, copyLink, exists, fsyncDir, InTheWay, removeTemp, renameNoReplace} from './disk.js'
+import {copyFileVerified, exists, fsyncDir, InTheWay, removeTemp, renameNoReplace} from './disk.js'
 import {errnoCode, type Fingerprint, fingerprint, type Kind, lstatOrNull, sha256File, type Tree} from './fingerprint.js'
+import {type ItemResult, type MovesStep, reversedStep, runMoves, settleMoves} from './moves.js'
 
 /** One index entry as `git ls-files -s` shows it; `path` is relative to the repository. */
 export interface IndexEntry {
@@ -19,10 +20,10 @@ export interface IndexEntry {
 }
 
 export type Step =
-  /** Same file system: one atomic rename. A folder's contents are listed so undo can tell whether they changed. */
+  /** A folder to a free place on the same file system: one atomic rename. Its contents are listed so undo can tell whether they changed. */
   | {op: 'rename'; from: string; to: string; item: Fingerprint; tree?: Tree; backup?: true}
-  /** Across file systems (a file or a link): copy to `tmp`, verify, rename into place, then remove the source. */
-  | {op: 'copy'; from: string; to: string; tmp: string; backTmp: string; item: Fingerprint; backup?: true}
+  /** Files and links, many at once: each renamed, or copied across file systems (see moves.ts). */
+  | MovesStep
   | {op: 'mkdir'; path: string; mode: number}
   /** Only ever a folder this run emptied. */
   | {op: 'rmdir'; path: string; mode: number}
@@ -34,6 +35,12 @@ export type Step =
 
 export type StepState = 'before' | 'after'
 export type Direction = 'forward' | 'reverse'
+
+/** What a step left, when only the disk knows it afterwards: a copy's real times, an edit's hash, where each item of a batch is. */
+export interface StepResult {
+  after?: Fingerprint
+  items?: ItemResult[]
+}
 
 export interface StepIO {
   env: NodeJS.ProcessEnv
@@ -89,58 +96,36 @@ async function identical(a: string, b: string): Promise<boolean> {
   const [x, y] = await Promise.all([lstatOrNull(a), lstatOrNull(b)])
   if (!x || !y) return false
   if (x.dev === y.dev && x.ino === y.ino) return true
-  if (x.isSymbolicLink() || y.isSymbolicLink()) {
-    const [fa, fb] = await Promise.all([fingerprint(a), fingerprint(b)])
-    return fa.kind === 'link' && fb.kind === 'link' && fa.target === fb.target
-  }
   return x.isFile() && y.isFile() && x.size === y.size && (await sha256File(a)) === (await sha256File(b))
 }
 
-/** Moves a file or link across file systems: copy, verify, place, and only then remove the source (SPEC rule 4). */
-async function copyAcross(from: string, to: string, tmp: string, io: StepIO): Promise<Fingerprint> {
-  await removeTemp(tmp)
-  const st = await lstatOrNull(from)
-  if (!st) throw new Error(`${from} is gone`)
-  let sha256: string | undefined
-  if (st.isSymbolicLink()) await copyLink(from, tmp)
-  else if (st.isFile()) sha256 = (await copyFileVerified(from, tmp, io.env)).sha256
-  else throw new Error(`${from} is not a file, a folder or a link: it cannot be copied to another file system`)
-  io.checkpoint('copied')
-  await renameNoReplace(tmp, to)
-  await fsyncDir(path.dirname(to))
-  io.checkpoint('placed')
-  await unlink(from)
-  const after = await fingerprint(to)
-  return after.kind === 'file' && sha256 ? {...after, sha256} : after
-}
-
-/** Carries a step out; returns what the path became when that is only known afterwards (a copy's times). */
-export async function runStep(step: Step, io: StepIO, content?: string): Promise<Fingerprint | undefined> {
+/** Carries a step out; returns what it left when that is only known afterwards (a batch's items, an edit's hash). */
+export async function runStep(step: Step, io: StepIO, content?: string): Promise<StepResult> {
   switch (step.op) {
     case 'rename':
       await renameNoReplace(step.from, step.to)
-      return undefined
-    case 'copy':
-      return copyAcross(step.from, step.to, step.tmp, io)
+      return {}
+    case 'moves':
+      return {items: await runMoves(step, io)}
     case 'mkdir':
       if (await exists(step.path)) throw new InTheWay(`${step.path} already exists`)
       await mkdir(step.path)
       await chmod(step.path, step.mode)
-      return undefined
+      return {}
     case 'rmdir':
       await rmdir(step.path)
-      return undefined
+      return {}
     case 'symlink':
       await symlink(step.target, step.path)
-      return undefined
+      return {}
     case 'chmod':
       await chmod(step.path, step.to)
-      return undefined
+      return {}
     case 'write':
-      return writeStep(step, io, content)
+      return {after: await writeStep(step, io, content)}
     case 'untrack':
       await gitOrThrow(step.repo, ['rm', '--cached', '-r', '-q', '--', relativeTo(step.repo, step.path)], io.env)
-      return undefined
+      return {}
   }
 }
 
@@ -157,7 +142,7 @@ async function writeStep(step: Extract<Step, {op: 'write'}>, io: StepIO, content
       await link(step.path, step.backup)
     } catch (error) {
       if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EMLINK'].includes(errnoCode(error) ?? '')) throw error
-      await copyFileVerified(step.path, step.backup, io.env)
+      await copyFileVerified(step.path, step.backup)
     }
     await fsyncDir(path.dirname(step.backup))
     io.checkpoint('backed-up')
@@ -169,15 +154,22 @@ async function writeStep(step: Extract<Step, {op: 'write'}>, io: StepIO, content
   return fingerprint(step.path, {hash: true})
 }
 
-/** Takes a step back; the caller has verified that the disk is as the step left it. */
-export async function reverseStep(step: Step, io: StepIO): Promise<void> {
+/** A step this version does not know (a journal written by another version): never guessed at. */
+export function unknownStep(step: Step): Error {
+  return new Error(`cannot read a "${(step as {op: string}).op}" step: it was recorded by another version of codex-doctor`)
+}
+
+/**
+ * Takes a step back; the caller has verified that the disk is as the step left it. A batch
+ * returns where its items are now: an item that could not go back is still moved.
+ */
+export async function reverseStep(step: Step, io: StepIO, items?: readonly ItemResult[]): Promise<ItemResult[] | undefined> {
   switch (step.op) {
     case 'rename':
       await renameNoReplace(step.to, step.from)
       return
-    case 'copy':
-      await copyAcross(step.to, step.from, step.backTmp, io)
-      return
+    case 'moves':
+      return stillMoved(items ?? [], await runMoves(reversedStep(step, items ?? []), io))
     case 'mkdir':
       await rmdir(step.path)
       return
@@ -195,11 +187,15 @@ export async function reverseStep(step: Step, io: StepIO): Promise<void> {
       await chmod(step.path, step.from)
       return
     case 'write':
-      return unwriteStep(step, io)
+      await unwriteStep(step, io)
+      return
     case 'untrack': {
       const input = step.entries.map((e) => `${e.mode} ${e.sha} ${e.stage}\t${e.path}\0`).join('')
       await gitOrThrow(step.repo, ['update-index', '--add', '-z', '--index-info'], io.env, input)
+      return
     }
+    default:
+      throw unknownStep(step)
   }
 }
 
@@ -214,7 +210,7 @@ async function unwriteStep(step: Extract<Step, {op: 'write'}>, io: StepIO): Prom
   } catch (error) {
     if (errnoCode(error) !== 'EXDEV') throw error
     await removeTemp(step.backTmp)
-    await copyFileVerified(step.backup, step.backTmp, io.env)
+    await copyFileVerified(step.backup, step.backTmp)
     io.checkpoint('copied')
     await rename(step.backTmp, step.path)
     await fsyncDir(path.dirname(step.path))
@@ -235,8 +231,8 @@ export async function classifyStep(step: Step, direction: Direction, io: StepIO)
       if (!from && to) return 'after'
       throw stuck(step, from ? `both ${step.from} and ${step.to} exist` : `neither ${step.from} nor ${step.to} exists`)
     }
-    case 'copy':
-      return classifyCopy(step, direction)
+    case 'moves':
+      throw new Error('a batch of moves is settled item by item (settleBatch)')
     case 'mkdir':
     case 'rmdir': {
       const fp = await fingerprint(step.path)
@@ -266,25 +262,9 @@ export async function classifyStep(step: Step, direction: Direction, io: StepIO)
       if (JSON.stringify(entries) === JSON.stringify(step.entries)) return 'before'
       throw stuck(step, `the index holds other entries for ${step.path}`)
     }
+    default:
+      throw unknownStep(step)
   }
-}
-
-async function classifyCopy(step: Extract<Step, {op: 'copy'}>, direction: Direction): Promise<StepState> {
-  // a temp copy exists only while its source is still in place: it can go
-  await removeTemp(step.tmp)
-  await removeTemp(step.backTmp)
-  const [from, to] = await Promise.all([exists(step.from), exists(step.to)])
-  if (from && !to) return 'before'
-  if (!from && to) return 'after'
-  if (!from && !to) throw stuck(step, `neither ${step.from} nor ${step.to} exists`)
-  if (!(await identical(step.from, step.to))) throw stuck(step, `${step.from} and ${step.to} both exist and differ`)
-  // the verified copy is in place and the source not yet removed: finish the way the step was going
-  if (direction === 'forward') {
-    await unlink(step.from)
-    return 'after'
-  }
-  await unlink(step.to)
-  return 'before'
 }
 
 async function classifyWrite(step: Extract<Step, {op: 'write'}>): Promise<StepState> {
@@ -304,9 +284,27 @@ async function classifyWrite(step: Extract<Step, {op: 'write'}>): Promise<StepSt
   return 'before'
 }
 
-/** What a step that happened left at its destination, when the journal records it (a copy's times, an edit's hash). */
+/** What a step that happened left, when the journal records it (an edit's hash). */
 export async function resultOf(step: Step): Promise<Fingerprint | undefined> {
-  if (step.op === 'copy') return fingerprint(step.to, {hash: true})
   if (step.op === 'write') return fingerprint(step.path, {hash: true})
   return undefined
+}
+
+/** The forward items after some went back: those that went back are no longer moved. */
+export function stillMoved(forward: readonly ItemResult[], back: readonly ItemResult[]): ItemResult[] {
+  let k = 0
+  return forward.map((r) => {
+    if (!r.moved) return r
+    const b = back[k++]
+    return b?.moved ? {moved: false, why: 'undone'} : r
+  })
+}
+
+/**
+ * After a crash inside a batch: where each item is now, read from the disk (see settleMoves).
+ * Going back (an undo was under way), the items still to go back stay moved.
+ */
+export function settleBatch(step: MovesStep, direction: Direction, items?: readonly ItemResult[]): ItemResult[] {
+  if (direction === 'forward') return settleMoves(step, items)
+  return stillMoved(items ?? [], settleMoves(reversedStep(step, items ?? [])))
 }

@@ -15,6 +15,7 @@ import {JOURNAL, listRuns, runsDir} from './runs.js'
 import {needsSettling, settleRun} from './settle.js'
 import {reverseStep, type StepIO} from './steps.js'
 import type {ActionOp} from './types.js'
+import {byCodePoint} from '../words.js'
 
 export type UndoStatus = 'undone' | 'refused' | 'nothing' | 'already-undone'
 
@@ -76,7 +77,7 @@ export function chainOf(run: RunRecord, runs: readonly RunRecord[]): RunRecord[]
     }
   }
   visit(run)
-  return chain.sort((x, y) => y.header.started.localeCompare(x.header.started) || y.id.localeCompare(x.id))
+  return chain.sort((x, y) => byCodePoint(y.header.started, x.header.started) || byCodePoint(y.id, x.id))
 }
 
 /** Steps that happened and are not reversed yet, in the order they happened. */
@@ -100,8 +101,14 @@ async function reverseRun(run: RunRecord, io: StepIO): Promise<void> {
     for (const s of stepsToReverse(run).reverse()) {
       await writer.write({t: 'undo-begin', n: s.n}, {sync: true})
       io.checkpoint('undo-begun')
-      await reverseStep(s.step, io)
+      const items = await reverseStep(s.step, io, s.items)
       io.checkpoint('undo-did')
+      if (items) {
+        await writer.write({t: 'items', n: s.n, items})
+        // an item that could not go back (it changed while it was copied back): the next undo carries on from here
+        const left = items.filter((r) => r.moved).length
+        if (left > 0) throw new Error(`${left} moved item${left === 1 ? '' : 's'} could not go back (changed while being copied back?); nothing is lost: run codex-doctor undo again`)
+      }
       await writer.write({t: 'undo-done', n: s.n})
     }
     await writer.write({t: 'undone', at: new Date().toISOString()}, {sync: true})
@@ -116,7 +123,7 @@ export async function undoRun(stateDir: string, options: UndoOptions): Promise<U
   const recorded = await listRuns(stateDir)
   if (recorded.length === 0 && options.runId === undefined) return none
   const io: StepIO = {env: options.env, checkpoint: (label) => options.checkpoint?.(label)}
-  const lock = await acquireLock(stateDir, 'undo')
+  const lock = await acquireLock(stateDir, 'undo', {checkpoint: io.checkpoint})
   try {
     let runs = await listRuns(stateDir)
     const target = pickTarget(runs, options.runId, stateDir)
@@ -129,7 +136,7 @@ export async function undoRun(stateDir: string, options: UndoOptions): Promise<U
     runs = await listRuns(stateDir)
     const chain = chainOf(runs.find((r) => r.id === target.run.id)!, runs)
 
-    const inOrder = [...chain].reverse().flatMap((run) => stepsToReverse(run).map((s) => ({step: s.step, after: s.after})))
+    const inOrder = [...chain].reverse().flatMap((run) => stepsToReverse(run).map((s) => ({step: s.step, after: s.after, items: s.items})))
     const changed = await verify(replay(inOrder), options.env)
     const report: UndoReport = {status: 'undone', runId: target.run.id, runs: chain.map((r) => r.id), actions: undoneActions(chain), changed}
     if (changed.length > 0) return {...report, status: 'refused', actions: []}

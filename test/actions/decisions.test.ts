@@ -1,13 +1,17 @@
-/** The pure decisions of the actions layer: run ids, journal reading, expectations, lock staleness, dependencies. */
+/** The pure decisions of the actions layer: run ids, journal reading, expectations, lock staleness, dependencies, batches of moves. */
+import {rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {replay} from '../../src/actions/expect.js'
-import {describeChange, type Expect, type Fingerprint} from '../../src/actions/fingerprint.js'
+import {describeChange, type Expect, type Fingerprint, msOf, utimesSeconds} from '../../src/actions/fingerprint.js'
 import {parseJournal, type JournalLine, summarize} from '../../src/actions/journal.js'
 import {heldMessage, isStale, parseHolder} from '../../src/actions/lock.js'
 import {backupPathOf, isRunId, newRunId} from '../../src/actions/runs.js'
-import {parseIndex} from '../../src/actions/steps.js'
+import {endsOf, type ItemResult, matchesCopy, type MovesStep, reversedStep} from '../../src/actions/moves.js'
+import {itemOf} from '../../src/actions/real-system.js'
+import {parseIndex, stillMoved} from '../../src/actions/steps.js'
 import {backupSummary, blockedBy, reportOf} from '../../src/actions/system.js'
 import {chainOf, pickTarget, stepsToReverse} from '../../src/actions/undo.js'
 import {UsageError} from '../../src/errors.js'
@@ -160,5 +164,72 @@ describe('which run undo takes', () => {
     const a = run('20260101T000000Z-0001')
     const b = run('20260101T000001Z-0001', {header: {...(run('20260101T000001Z-0001') as {header: object}).header, resumes: ['20260101T000000Z-0001']}})
     expect(chainOf(b, [a, b]).map((r) => r.id)).toEqual(['20260101T000001Z-0001', '20260101T000000Z-0001'])
+  })
+})
+
+describe('batches of moves', () => {
+  const file: Fingerprint = {kind: 'file', mode: 0o644, size: 3, mtimeMs: 1.5}
+  const moved = (after: Fingerprint): ItemResult => ({moved: true, after})
+
+  it('an item is a path under the batch folders, or names its own ends (a backup)', () => {
+    const batch = {from: '/r/sessions', to: '/h/sessions'}
+    expect(itemOf(batch, '/r/sessions/2026/a.jsonl', '/h/sessions/2026/a.jsonl', file, false)).toEqual({path: '2026/a.jsonl', item: file})
+    expect(itemOf(batch, '/r/sessions/2026/a.jsonl', '/s/backup/r/sessions/2026/a.jsonl', file, true)).toEqual({path: '2026/a.jsonl', item: file, backup: true, to: '/s/backup/r/sessions/2026/a.jsonl'})
+    expect(itemOf(batch, '/elsewhere/x', '/h/sessions/x', file, false)).toEqual({path: 'x', item: file, from: '/elsewhere/x'})
+    expect(endsOf(batch, {path: '2026/a.jsonl', item: file})).toEqual({from: '/r/sessions/2026/a.jsonl', to: '/h/sessions/2026/a.jsonl'})
+  })
+
+  it('undo moves back only what moved, each from the state the run left it in', () => {
+    const step: MovesStep = {op: 'moves', from: '/r', to: '/h', tag: 'R', copy: true, items: [
+      {path: 'a', item: file},
+      {path: 'b', item: file},
+      {path: 'c', item: file, to: '/s/backup/r/c', backup: true},
+    ]}
+    const copied = {...file, mtimeMs: 1.501, sha256: 'x'}
+    const back = reversedStep(step, [moved(copied), {moved: false, why: 'changed'}, moved(file)])
+    expect(back).toEqual({op: 'moves', from: '/h', to: '/r', tag: 'R-undo', copy: true, items: [{path: 'a', item: copied}, {path: 'c', item: file, from: '/s/backup/r/c'}]})
+    expect(back.items.map((item) => endsOf(back, item))).toEqual([{from: '/h/a', to: '/r/a'}, {from: '/s/backup/r/c', to: '/r/c'}])
+    // what went back is no longer moved; what did not, still is
+    expect(stillMoved([moved(copied), {moved: false, why: 'changed'}, moved(file)], [{moved: false, why: 'x'}, moved(file)]).map((r) => r.moved)).toEqual([true, false, false])
+  })
+
+  it('replays only the items that moved, expecting what their destination really holds', () => {
+    const step: MovesStep = {op: 'moves', from: '/r', to: '/h', tag: 'R', items: [{path: 'a', item: file}, {path: 'b', item: file}]}
+    const copied: Fingerprint = {...file, mtimeMs: 1.5, sha256: 'x'}
+    const {paths} = replay([{step, items: [moved(copied), {moved: false, why: 'changed'}]}])
+    expect(Object.fromEntries(paths)).toEqual({'/r/a': {kind: 'missing'}, '/h/a': copied})
+  })
+
+  it('a copy keeps the bytes, the mode and the time to the microsecond', () => {
+    expect(matchesCopy({...file, mtimeMs: 1795500618223.456}, {...file, mtimeMs: 1795500618223.4568})).toBe(true)
+    expect(matchesCopy({...file, mtimeMs: 1795500618223.455}, {...file, mtimeMs: 1795500618223.4568})).toBe(false)
+    expect(matchesCopy({...file, size: 4}, file)).toBe(false)
+    expect(matchesCopy({kind: 'link', target: 'a'}, {kind: 'link', target: 'a'})).toBe(true)
+  })
+
+  it('utimes seconds land exactly on the microsecond (libuv keeps whole microseconds, cutting the rest)', () => {
+    let seed = 42
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648)
+    for (let i = 0; i < 2000; i++) {
+      const ns = 1_700_000_000_000_000_000n + BigInt(next()) * 1_000_000_000n + BigInt(next() % 1_000_000_000)
+      const t = utimesSeconds(ns)
+      // uv__fs_to_timespec
+      const sec = Math.trunc(t)
+      let nsec = Math.trunc((t - sec) * 1e9)
+      nsec -= nsec % 1000
+      expect(BigInt(sec) * 1_000_000_000n + BigInt(nsec), String(ns)).toBe((ns / 1000n) * 1000n)
+    }
+  })
+
+  it('milliseconds from nanoseconds exactly as a plain stat gives them, before 1970 too', () => {
+    const f = path.join(os.tmpdir(), `codex-doctor-ms-${process.pid}`)
+    writeFileSync(f, 'x')
+    try {
+      expect(msOf(statSync(f, {bigint: true}).mtimeNs)).toBe(statSync(f).mtimeMs)
+      utimesSync(f, -315619200.25, -315619200.123456)
+      expect(msOf(statSync(f, {bigint: true}).mtimeNs)).toBe(statSync(f).mtimeMs)
+    } finally {
+      rmSync(f)
+    }
   })
 })

@@ -1,6 +1,6 @@
 /** Applies plans through the real actions layer in a sandbox, and fingerprints a whole tree for "nothing lost". */
 import {createHash} from 'node:crypto'
-import {lstatSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
+import {existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {JournaledSystem, type RealSystemOptions} from '../../src/actions/real-system.js'
@@ -8,9 +8,18 @@ import {RunJournal} from '../../src/actions/runs.js'
 import {applyPlan} from '../../src/actions/system.js'
 import type {Action} from '../../src/actions/types.js'
 import {undoRun} from '../../src/actions/undo.js'
+import {REPO_ROOT} from '../codex-bins.js'
 import type {Sandbox} from '../sandbox.js'
 
 export const stateDirOf = (s: Sandbox) => path.join(s.env.XDG_STATE_HOME!, 'codex-doctor')
+
+/** Tests that spawn the built code (dist/) check first that it was built from these sources. */
+export function expectBuiltFromSources(): void {
+  const newest = (dir: string) => Math.max(...readdirSync(dir).map((f) => statSync(path.join(dir, f)).mtimeMs))
+  const built = Math.min(newest(path.join(REPO_ROOT, 'dist', 'actions')), statSync(path.join(REPO_ROOT, 'dist', 'engine', 'fix.js')).mtimeMs)
+  const sources = Math.max(newest(path.join(REPO_ROOT, 'src', 'actions')), statSync(path.join(REPO_ROOT, 'src', 'engine', 'fix.ts')).mtimeMs)
+  if (built < sources) throw new Error('dist/ is older than src/actions: run `npx tsc -p .` (npm test does) before these tests')
+}
 
 /** One run of `actions`, as --fix applies them (without the lock and the checks). `close: false` leaves it as a crash would. */
 export async function apply(s: Sandbox, actions: Action[], options: Partial<RealSystemOptions> & {close?: boolean} = {}) {
@@ -21,6 +30,29 @@ export async function apply(s: Sandbox, actions: Action[], options: Partial<Real
 }
 
 export const undo = (s: Sandbox, runId?: string) => undoRun(stateDirOf(s), {runId, env: s.env})
+
+/**
+ * `snapshot` with file times cut to the microsecond: what a copy across file systems keeps
+ * (`utimes` takes seconds as a float). Where a move is a rename, the exact `snapshot` applies.
+ */
+export function snapshotMicros(dir: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const full = path.join(d, name)
+      const rel = path.relative(dir, full)
+      const st = lstatSync(full, {bigint: true})
+      const mode = (st.mode & 0o7777n).toString(8)
+      if (st.isSymbolicLink()) out[rel] = `link -> ${readlinkSync(full)}`
+      else if (st.isDirectory()) {
+        out[rel] = `dir ${mode}`
+        walk(full)
+      } else out[rel] = `file ${mode} ${st.mtimeNs / 1000n}µs ${readFileSync(full).toString('base64')}`
+    }
+  }
+  if (existsSync(dir)) walk(dir)
+  return out
+}
 
 /** A sandbox's user-visible world: HOME without the repository's .git (its index is compared through git). */
 export function world(s: Sandbox, snapshot: (dir: string) => Record<string, string>): Record<string, string> {

@@ -1,32 +1,31 @@
 /**
  * SPEC rule 3, by force: a fixer applying a large plan (hundreds of session files merged into an
  * existing folder with conflicts, a secret untracked and moved, a clobbered file replaced by a
- * link, a chmod, an edit) is SIGKILLed at many points between two disk effects. After each kill:
+ * link, a chmod, an edit) is SIGKILLed at many points between two disk effects, taking and
+ * releasing the lock included (the first and last points). After each kill:
  * every original file's content is still there (in place, at its destination or in the backup)
  * and none is duplicated; the next --fix finishes the job exactly as an uninterrupted run does;
  * undo (of the finished chain, or straight after the kill) restores the state before, exactly.
  */
 import {spawnSync} from 'node:child_process'
-import {readdirSync, statSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 
 import type {Action} from '../../src/actions/types.js'
 import {REPO_ROOT} from '../codex-bins.js'
 import {clobberConfig, gitIn, snapshot, type Sandbox, sandboxesPerTest} from '../sandbox.js'
-import {contentMultiset, stateDirOf, world} from './helpers.js'
+import {parseJournal, type RunRecord, summarize} from '../../src/actions/journal.js'
+import {parseHolder, pidAlive} from '../../src/actions/lock.js'
+import {isUnfinished} from '../../src/actions/runs.js'
+import {contentMultiset, expectBuiltFromSources, snapshotMicros, stateDirOf, world} from './helpers.js'
 
 const CHILD = path.join(REPO_ROOT, 'test', 'actions', 'kill-child.mjs')
 
 const sandbox = sandboxesPerTest()
 
-beforeAll(() => {
-  // the child runs dist/: it must be built from these sources
-  const newest = (dir: string) => Math.max(...readdirSync(dir).map((f) => statSync(path.join(dir, f)).mtimeMs))
-  const built = Math.min(newest(path.join(REPO_ROOT, 'dist', 'actions')), statSync(path.join(REPO_ROOT, 'dist', 'engine', 'fix.js')).mtimeMs)
-  const sources = Math.max(newest(path.join(REPO_ROOT, 'src', 'actions')), statSync(path.join(REPO_ROOT, 'src', 'engine', 'fix.ts')).mtimeMs)
-  if (built < sources) throw new Error('dist/ is older than src/actions: run `npx tsc -p .` (npm test does) before these tests')
-})
+// the child runs dist/: it must be built from these sources
+beforeAll(expectBuiltFromSources)
 
 /** CODEX_HOME with its state, and the repository holding hundreds of stray session files that overlap it. */
 function machine(sessionFiles: number) {
@@ -61,6 +60,17 @@ function machine(sessionFiles: number) {
     {check: 'codex-home', op: 'edit', path: path.join(s.dotfiles, '.gitignore'), content: 'config/codex/config.toml\nconfig/codex/.credentials.json\n'},
   ]
   return {s, plan}
+}
+
+/** The runs recorded so far, read from their journals. */
+function runsOf(s: Sandbox): RunRecord[] {
+  const dir = path.join(stateDirOf(s), 'runs')
+  if (!existsSync(dir)) return []
+  return readdirSync(dir).flatMap((id) => {
+    const journal = path.join(dir, id, 'journal.jsonl')
+    const run = existsSync(journal) ? summarize(id, path.join(dir, id), parseJournal(readFileSync(journal, 'utf8'))) : null
+    return run ? [run] : []
+  })
 }
 
 interface ChildResult {
@@ -110,10 +120,9 @@ function killPoints(total: number, spread: number, random: number, tail: number)
   return [...points].filter((p) => p >= 1 && p <= total).sort((a, b) => a - b)
 }
 
-// copying keeps nanosecond times with one `touch -r` per file (~20 ms): fewer files there
 describe.each([
   {name: 'renames (one file system)', forceCopy: false, files: 300, spread: 8, random: 2, tail: 20},
-  {name: 'copies (across file systems, forced)', forceCopy: true, files: 60, spread: 5, random: 1, tail: 6},
+  {name: 'copies (across file systems, forced)', forceCopy: true, files: 150, spread: 8, random: 2, tail: 12},
 ])('SIGKILL at any point of a large --fix: $name, $files session files', ({forceCopy, files, spread, random, tail}) => {
   it('nothing lost after each kill; the next --fix finishes the job; undo restores the state before', {timeout: 600_000}, () => {
     // the uninterrupted run: how many points there are, and what "finished" looks like
@@ -126,22 +135,28 @@ describe.each([
     const points = killPoints(full.checkpoints, spread, random, tail)
     expect(points.length).toBeGreaterThan(spread / 2)
 
+    // a copy keeps file times to the microsecond, a rename exactly
+    const exactly = forceCopy ? snapshotMicros : snapshot
     points.forEach((killAt, i) => {
       const {s, plan} = machine(files)
       const before = userWorld(s)
-      const exactBefore = world(s, snapshot)
+      const exactBefore = world(s, exactly)
       const originals = contentMultiset(s.root, skipJournals)
 
       expect(child(s, {mode: 'fix', plan, killAt, forceCopy}).killed, `killed at ${killAt}`).toBe(true)
       expectNothingLost(s, originals, !forceCopy)
+      // killed while taking the lock, nothing was recorded; killed while releasing it, the run was complete
+      const recorded = runsOf(s)
+      const interrupted = recorded.some(isUnfinished)
 
       if (i % 3 === 2) {
         // undo straight after the crash: the half-done run is reversed from its journal and the disk
         const undo = child(s, {mode: 'undo', plan})
-        expect(undo.report, `undo after a kill at ${killAt}`).toMatchObject({status: 'undone', changed: []})
+        expect(undo.report, `undo after a kill at ${killAt}`).toMatchObject({status: recorded.length > 0 ? 'undone' : 'nothing', changed: []})
       } else {
         const resumed = child(s, {mode: 'fix', plan, forceCopy})
-        expect(resumed.report, `resume after a kill at ${killAt}`).toMatchObject({resumed: [expect.any(String)]})
+        if (interrupted) expect(resumed.report, `resume after a kill at ${killAt}`).toMatchObject({resumed: [expect.any(String)]})
+        else expect(resumed.report, `after a kill at ${killAt}`).not.toHaveProperty('resumed')
         expect(userWorld(s), `finished after a kill at ${killAt}`).toEqual(finished)
         expectNothingLost(s, originals, !forceCopy)
         // now and then kill the undo too: the next undo carries on
@@ -150,7 +165,12 @@ describe.each([
         expect(undo.report, `undo after a kill at ${killAt}`).toMatchObject({status: 'undone', changed: []})
       }
       expect(userWorld(s)).toEqual(before)
-      expect(world(s, snapshot), `exactly as before, kill at ${killAt}`).toEqual(exactBefore)
+      expect(world(s, exactly), `exactly as before, kill at ${killAt}`).toEqual(exactBefore)
+      // the lock is free again and no temp file of it is left, once a fix or an undo took it after the kill
+      // (an undo with nothing recorded takes no lock: what the killed one left names a dead process, for the next to take over)
+      const leftovers = readdirSync(stateDirOf(s)).filter((name) => name.startsWith('lock'))
+      if (recorded.length > 0 || i % 3 !== 2) expect(leftovers, `kill at ${killAt}`).toEqual([])
+      else for (const name of leftovers) expect(pidAlive(parseHolder(readFileSync(path.join(stateDirOf(s), name), 'utf8'))!.pid), `${name} after a kill at ${killAt}`).toBe(false)
       s.cleanup()
     })
   })

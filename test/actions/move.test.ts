@@ -8,9 +8,10 @@ import {existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSyn
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
+import {BATCH_ITEMS} from '../../src/actions/real-system.js'
 import {backupPathOf} from '../../src/actions/runs.js'
 import {snapshot, type Sandbox, sandboxesPerTest} from '../sandbox.js'
-import {apply, contentMultiset, undo, world} from './helpers.js'
+import {apply, contentMultiset, snapshotMicros, undo, world} from './helpers.js'
 
 const sandbox = sandboxesPerTest()
 
@@ -38,7 +39,9 @@ function overlapping() {
 
 async function mergeCase(forceCopy: boolean) {
   const {s, from, to, outside} = overlapping()
-  const before = world(s, snapshot)
+  // a copy keeps times to the microsecond, a rename exactly
+  const exactly = forceCopy ? snapshotMicros : snapshot
+  const before = world(s, exactly)
   const bytes = contentMultiset(s.root)
   const {reports, runDir} = await apply(s, [{check: 'stray-state', op: 'move', path: from, to}], {forceCopy})
   expect(reports[0]).toMatchObject({status: 'applied'})
@@ -67,21 +70,41 @@ async function mergeCase(forceCopy: boolean) {
 
   const undone = await undo(s)
   expect(undone.changed).toEqual([])
-  expect(world(s, snapshot)).toEqual(before)
+  expect(world(s, exactly)).toEqual(before)
   return {s, runDir}
 }
 
 describe('move: merging folders', () => {
   it('merges without overwriting, conflicts at several depths, links as links; undo restores exactly', async () => {
     const {runDir} = await mergeCase(false)
-    expect(readFileSync(path.join(runDir, 'journal.jsonl'), 'utf8')).not.toContain('"op":"copy"')
+    expect(readFileSync(path.join(runDir, 'journal.jsonl'), 'utf8')).not.toContain('"copy":true')
   })
 
   it('the same across file systems (forced): copy, verify, keep mode and time, then remove; undo restores times too', async () => {
     const {runDir} = await mergeCase(true)
     const journal = readFileSync(path.join(runDir, 'journal.jsonl'), 'utf8')
-    expect(journal).toContain('"op":"copy"')
+    expect(journal).toContain('"copy":true')
     expect(journal).not.toContain('"op":"rename"')
+  })
+
+  it.each([false, true])('1,200 files merged (forced copy: %s) are a few journal steps, not 1,200; undo restores exactly', async (forceCopy) => {
+    const s = sandbox({state: false})
+    const from = path.join(s.codexDir, 'sessions')
+    const to = path.join(s.codexHome, 'sessions')
+    for (let i = 0; i < 1200; i++) s.write(path.join(from, String(i % 3), `rollout-${i}.jsonl`), `{"i":${i}}\n`)
+    // the destination has the folders already: every file is an item of its own
+    for (let d = 0; d < 3; d++) s.write(path.join(to, String(d), 'home.jsonl'), '{"home":true}\n')
+    const exactly = forceCopy ? snapshotMicros : snapshot
+    const before = world(s, exactly)
+    const {reports, runDir} = await apply(s, [{check: 'stray-state', op: 'move', path: from, to}], {forceCopy})
+    expect(reports[0]!.status).toBe('applied')
+    expect(readdirSync(path.join(to, '1'))).toHaveLength(401)
+    const begun = readFileSync(path.join(runDir, 'journal.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"t":"begin"'))
+    // three batches of moves, the source folders removed (four rmdir): no step per file
+    expect(begun.filter((l) => l.includes('"op":"moves"'))).toHaveLength(Math.ceil(1200 / BATCH_ITEMS))
+    expect(begun).toHaveLength(Math.ceil(1200 / BATCH_ITEMS) + 4)
+    expect((await undo(s)).changed).toEqual([])
+    expect(world(s, exactly)).toEqual(before)
   })
 
   it('a move into a destination that is a link to a folder never follows it: the source goes to the backup', async () => {
@@ -127,23 +150,23 @@ describe('move across two real file systems (tmpfs)', () => {
       s.env.XDG_STATE_HOME = path.join(mnt, 'state')
       const to = path.join(mnt, 'codex-home', 'sessions')
       const clobbered = s.write(path.join(s.codexHome, 'config.toml.local'), 'mine\n', 0o600)
-      const before = world(s, snapshot)
-      const moved = snapshot(from)
+      const before = world(s, snapshotMicros)
+      const moved = snapshotMicros(from)
       const {reports, runDir} = await apply(s, [
         {check: 'stray-state', op: 'move', path: from, to},
         {check: 'links', op: 'link', path: clobbered, to: path.join(s.codexDir, 'config.toml')},
       ])
       expect(reports.map((r) => r.status)).toEqual(['applied', 'applied'])
-      // content, modes, link targets and file times all crossed exactly
-      expect(snapshot(to)).toEqual(moved)
+      // content, modes, link targets crossed exactly, file times to the microsecond
+      expect(snapshotMicros(to)).toEqual(moved)
       expect(existsSync(from)).toBe(false)
       expect(readFileSync(reports[1]!.backup!, 'utf8')).toBe('mine\n')
       expect(lstatSync(reports[1]!.backup!).mode & 0o777).toBe(0o600)
-      expect(readFileSync(path.join(runDir, 'journal.jsonl'), 'utf8')).toContain('"op":"copy"')
+      expect(readFileSync(path.join(runDir, 'journal.jsonl'), 'utf8')).toContain('"op":"moves"')
 
       const undone = await undo(s)
       expect(undone.changed).toEqual([])
-      expect(world(s, snapshot)).toEqual(before)
+      expect(world(s, snapshotMicros)).toEqual(before)
     } finally {
       execFileSync('umount', [mnt])
     }

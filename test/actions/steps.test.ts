@@ -1,11 +1,13 @@
 /** After a crash inside a step, the disk tells whether it happened; our leftovers go, the user's bytes never do. */
-import {existsSync, linkSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {tempNameFor} from '../../src/actions/disk.js'
-import {classifyStep, type Step, type StepIO, StuckStep} from '../../src/actions/steps.js'
+import type {Fingerprint} from '../../src/actions/fingerprint.js'
+import {type ItemResult, type MovesStep, settleMoves} from '../../src/actions/moves.js'
+import {classifyStep, settleBatch, type Step, type StepIO} from '../../src/actions/steps.js'
 
 let roots: string[] = []
 afterEach(() => {
@@ -19,45 +21,68 @@ const dir = () => {
 }
 const io: StepIO = {env: process.env, checkpoint() {}}
 
-describe('a copy across file systems, interrupted', () => {
-  const copyStep = (d: string): Extract<Step, {op: 'copy'}> => ({
-    op: 'copy',
-    from: path.join(d, 'from'),
-    to: path.join(d, 'to'),
-    tmp: tempNameFor(path.join(d, 'to'), 'R'),
-    backTmp: tempNameFor(path.join(d, 'from'), 'R-undo'),
-    item: {kind: 'file', mode: 0o644, size: 3, mtimeMs: 0},
+describe('a batch of moves, interrupted (each item read from the disk)', () => {
+  const file = (size: number): Fingerprint => ({kind: 'file', mode: 0o644, size, mtimeMs: 0})
+  /** A batch moving `a`, `b`, `c` from `src/` to `dst/` (another file system, as far as the batch knows). */
+  const batch = (d: string): MovesStep => {
+    mkdirSync(path.join(d, 'src'))
+    mkdirSync(path.join(d, 'dst'))
+    return {op: 'moves', from: path.join(d, 'src'), to: path.join(d, 'dst'), tag: 'R', copy: true, items: ['a', 'b', 'c'].map((name) => ({path: name, item: file(3)}))}
+  }
+  const at = (step: MovesStep, end: 'from' | 'to', name: string) => path.join(end === 'from' ? step.from : step.to, name)
+
+  it('while copying: the partial copy goes, the source stays: not moved', () => {
+    const step = batch(dir())
+    writeFileSync(at(step, 'from', 'a'), 'abc')
+    writeFileSync(tempNameFor(at(step, 'to', 'a'), 'R'), 'a')
+    const [a] = settleMoves({...step, items: step.items.slice(0, 1)})
+    expect(a).toMatchObject({moved: false})
+    expect(existsSync(tempNameFor(at(step, 'to', 'a'), 'R'))).toBe(false)
+    expect(readFileSync(at(step, 'from', 'a'), 'utf8')).toBe('abc')
   })
 
-  it('while copying: the partial copy goes, the source stays: not done', async () => {
-    const d = dir()
-    const step = copyStep(d)
-    writeFileSync(step.from, 'abc')
-    writeFileSync(step.tmp, 'a')
-    await expect(classifyStep(step, 'forward', io)).resolves.toBe('before')
-    expect(existsSync(step.tmp)).toBe(false)
-    expect(readFileSync(step.from, 'utf8')).toBe('abc')
+  it('a kill in the middle: moved, placed but not yet removed (finished), not started', () => {
+    const step = batch(dir())
+    writeFileSync(at(step, 'to', 'a'), 'abc')
+    writeFileSync(at(step, 'from', 'b'), 'abc')
+    writeFileSync(at(step, 'to', 'b'), 'abc')
+    writeFileSync(at(step, 'from', 'c'), 'abc')
+    const results = settleMoves(step)
+    expect(results.map((r) => r.moved)).toEqual([true, true, false])
+    expect(results[0]).toMatchObject({after: {kind: 'file', size: 3, mode: 0o644}})
+    expect([existsSync(at(step, 'from', 'b')), readFileSync(at(step, 'to', 'b'), 'utf8')]).toEqual([false, 'abc'])
+    expect(readFileSync(at(step, 'from', 'c'), 'utf8')).toBe('abc')
   })
 
-  it('placed but the source not yet removed: finished the way it was going', async () => {
-    const d = dir()
-    const step = copyStep(d)
-    writeFileSync(step.from, 'abc')
-    writeFileSync(step.to, 'abc')
-    await expect(classifyStep(step, 'forward', io)).resolves.toBe('after')
-    expect([existsSync(step.from), readFileSync(step.to, 'utf8')]).toEqual([false, 'abc'])
-    writeFileSync(step.from, 'abc')
-    await expect(classifyStep(step, 'reverse', io)).resolves.toBe('before')
-    expect([readFileSync(step.from, 'utf8'), existsSync(step.to)]).toEqual(['abc', false])
+  it('undo killed half-way: the items already back are back, the others still moved', () => {
+    const step = batch(dir())
+    const moved: ItemResult = {moved: true, after: {kind: 'file', mode: 0o644, size: 3, mtimeMs: 0}}
+    writeFileSync(at(step, 'from', 'a'), 'abc')
+    writeFileSync(at(step, 'to', 'b'), 'abc')
+    writeFileSync(at(step, 'from', 'c'), 'abc')
+    writeFileSync(at(step, 'to', 'c'), 'abc')
+    const items = settleBatch(step, 'reverse', [moved, moved, moved])
+    expect(items.map((r) => r.moved)).toEqual([false, true, false])
+    expect(existsSync(at(step, 'to', 'c'))).toBe(false)
   })
 
-  it('both ends holding different bytes: it will not guess', async () => {
-    const d = dir()
-    const step = copyStep(d)
-    writeFileSync(step.from, 'abc')
-    writeFileSync(step.to, 'abd')
-    await expect(classifyStep(step, 'forward', io)).rejects.toBeInstanceOf(StuckStep)
-    expect([readFileSync(step.from, 'utf8'), readFileSync(step.to, 'utf8')]).toEqual(['abc', 'abd'])
+  it('our placed copy, whose source then changed: the copy goes, the source is the truth', () => {
+    const step = batch(dir())
+    writeFileSync(at(step, 'to', 'a'), 'abc')
+    utimesSync(at(step, 'to', 'a'), 0, 0)
+    writeFileSync(at(step, 'from', 'a'), 'abc + a line written meanwhile')
+    const [a] = settleMoves({...step, items: step.items.slice(0, 1)})
+    expect(a).toMatchObject({moved: false, why: expect.stringContaining('changed while it was being copied')})
+    expect(existsSync(at(step, 'to', 'a'))).toBe(false)
+    expect(readFileSync(at(step, 'from', 'a'), 'utf8')).toBe('abc + a line written meanwhile')
+  })
+
+  it('both ends holding different bytes, neither our copy: it will not guess', () => {
+    const step = batch(dir())
+    writeFileSync(at(step, 'from', 'a'), 'abc')
+    writeFileSync(at(step, 'to', 'a'), 'abd!')
+    expect(() => settleMoves({...step, items: step.items.slice(0, 1)})).toThrow(/both exist and differ/)
+    expect([readFileSync(at(step, 'from', 'a'), 'utf8'), readFileSync(at(step, 'to', 'a'), 'utf8')]).toEqual(['abc', 'abd!'])
   })
 })
 

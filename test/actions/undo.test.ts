@@ -168,6 +168,18 @@ describe('which run', () => {
     expect((await listRuns(stateDirOf(s))).every((r) => r.undone)).toBe(true)
   })
 
+  it('a step this version does not know (another version wrote the journal) is never guessed at: nothing changes', async () => {
+    const s = oldLayout()
+    const {runDir} = await apply(s, migrationPlan(s))
+    appendFileSync(
+      path.join(runDir, 'journal.jsonl'),
+      JSON.stringify({t: 'begin', n: 90, a: 0, step: {op: 'teleport', from: s.p('a'), to: s.p('b')}}) + '\n' + JSON.stringify({t: 'done', n: 90}) + '\n',
+    )
+    const again = snapshot(s.root)
+    await expect(undo(s)).rejects.toThrow(/"teleport" step: it was recorded by another version/)
+    expect(snapshot(s.root)).toEqual(again)
+  })
+
   it('an unknown run id is a usage error', async () => {
     const s = oldLayout()
     await apply(s, migrationPlan(s))

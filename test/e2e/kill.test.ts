@@ -1,7 +1,7 @@
 /**
  * SPEC rule 3 through the real command line: `codex-doctor --fix` itself (bin/run.js, real
  * checks, real planning, no test hook) is SIGKILLed at points spread over a migration that
- * merges hundreds of session files. After each kill nothing is lost; the next `--fix` finishes
+ * merges hundreds of session files (in batches: inside a batch as well as between steps). After each kill nothing is lost; the next `--fix` finishes
  * the job and ends where an uninterrupted run ends; `undo` then restores the machine as it was.
  * (test/actions/kill.test.ts kills at every kind of step, deterministically, through a hook.)
  */
@@ -52,7 +52,7 @@ function differences(a: Record<string, string>, b: Record<string, string>): stri
 
 const ours = (p: string) => ['journal.jsonl', 'lock', '.git'].includes(path.basename(p))
 
-/** How many journal lines the fix runs have written so far: how far a run has got, whatever the machine's speed. */
+/** How many journal lines the fix runs have written so far. */
 function journalLines(s: Sandbox): number {
   const runs = path.join(s.env.XDG_STATE_HOME!, 'codex-doctor', 'runs')
   if (!existsSync(runs)) return 0
@@ -67,11 +67,29 @@ function journalLines(s: Sandbox): number {
   return lines
 }
 
-/** Starts `codex-doctor --fix` and SIGKILLs it once its journal holds `lines` lines (null: let it finish). */
-function fixKilledAt(s: Sandbox, lines: number | null): Promise<{signal: NodeJS.Signals | null; status: number | null}> {
+/** How many of the repository's session files are in CODEX_HOME already (a batch moves hundreds in one journal step). */
+function sessionsMoved(s: Sandbox): number {
+  const days = path.join(s.codexHome, 'sessions', '2026', '03')
+  if (!existsSync(days)) return 0
+  let moved = 0
+  for (const day of readdirSync(days)) {
+    try {
+      moved += readdirSync(path.join(days, day)).filter((name) => name.startsWith('rollout-')).length
+    } catch {
+      // a day folder being made or moved right now
+    }
+  }
+  return moved
+}
+
+/** How far the fix has got, whatever the machine's speed: journal lines written plus session files moved. */
+const progress = (s: Sandbox) => journalLines(s) + sessionsMoved(s)
+
+/** Starts `codex-doctor --fix` and SIGKILLs it once its progress reaches `point` (null: let it finish). */
+function fixKilledAt(s: Sandbox, point: number | null): Promise<{signal: NodeJS.Signals | null; status: number | null}> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'run.js'), '--fix', ...ARGS], {env: s.env, cwd: s.home, stdio: 'ignore'})
-    const watch = lines === null ? undefined : setInterval(() => journalLines(s) >= lines && child.kill('SIGKILL'), 1)
+    const watch = point === null ? undefined : setInterval(() => progress(s) >= point && child.kill('SIGKILL'), 1)
     child.on('exit', (status, signal) => {
       clearInterval(watch)
       resolve({signal, status})
@@ -87,10 +105,10 @@ it('a real --fix killed at many points: nothing lost, the next --fix finishes, u
   expect(full.status).toBe(0)
   const finished = userWorld(clean)
   expect(finished).not.toEqual(cleanBefore)
-  const total = journalLines(clean)
+  const total = progress(clean)
   expect(total).toBeGreaterThan(SESSIONS)
 
-  // kill points spread over the whole journal: after the first step, in the merge, near the end
+  // kill points spread over the whole run: after the first step, in the merge, near the end
   const points = Array.from({length: 12}, (_, i) => Math.max(1, Math.round((total * i) / 12)))
   let killedMidRun = 0
   for (const point of points) {
@@ -102,19 +120,19 @@ it('a real --fix killed at many points: nothing lost, the next --fix finishes, u
     if (killed.signal === 'SIGKILL') killedMidRun++
     // every original byte is somewhere: in place, at its destination, or in the run's backup
     const now = contentMultiset(s.root, ours)
-    for (const h of new Set(originals)) expect(now.filter((x) => x === h).length, `after a kill at journal line ${point}`).toBeGreaterThanOrEqual(originals.filter((x) => x === h).length)
+    for (const h of new Set(originals)) expect(now.filter((x) => x === h).length, `after a kill at progress ${point}`).toBeGreaterThanOrEqual(originals.filter((x) => x === h).length)
 
     const again = cli(['--fix', ...ARGS], s.env)
-    expect(again.status, `--fix after a kill at journal line ${point}: ${again.stdout}${again.stderr}`).toBe(0)
+    expect(again.status, `--fix after a kill at progress ${point}: ${again.stdout}${again.stderr}`).toBe(0)
     // the same end as an uninterrupted run: every check plans from the disk the fixes before it left
-    expect(differences(userWorld(s), finished), `after a kill at journal line ${point} and a second --fix`).toEqual([])
+    expect(differences(userWorld(s), finished), `after a kill at progress ${point} and a second --fix`).toEqual([])
     const healthy = cliJson(ARGS, s.env)
     for (const id of ['codex-home', 'links', 'stray-state', 'secrets', 'gitignore']) expect(healthy.json.checks[id].status, healthy.json.checks[id].summary).toBe('pass')
 
     // undo takes back the finishing run together with the interrupted one it completed
     const undo = cli(['undo'], s.env)
     expect(undo.status, undo.stdout + undo.stderr).toBe(0)
-    expect(differences(userWorld(s), before), `undo after a kill at journal line ${point}`).toEqual([])
+    expect(differences(userWorld(s), before), `undo after a kill at progress ${point}`).toEqual([])
   }
   // the kills land inside the run, not after it (the last point may race the run's own end)
   expect(killedMidRun).toBeGreaterThanOrEqual(points.length - 2)
