@@ -1,4 +1,26 @@
 import {readFileSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
 
-/** The package's version, read once from package.json next to dist/. */
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}).version
+/**
+ * The package's folder and version, from the package.json above this file: dist/ from tsc,
+ * dist/bundle/ or dist/bundle/chunks/ from the bundle (where a module lands is the bundler's choice).
+ */
+function readPackage(): {root: string; version: string} {
+  for (const rel of ['../package.json', '../../package.json', '../../../package.json']) {
+    const file = fileURLToPath(new URL(rel, import.meta.url))
+    try {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as {name?: string; version?: string}
+      if (pkg.name === 'codex-doctor' && pkg.version) return {root: path.dirname(file), version: pkg.version}
+    } catch {
+      // not here
+    }
+  }
+  return {root: fileURLToPath(new URL('../', import.meta.url)), version: '0.0.0'}
+}
+
+const found = readPackage()
+
+export const VERSION: string = found.version
+/** The installed package's folder (bin/run.js is under it). */
+export const PACKAGE_ROOT: string = found.root

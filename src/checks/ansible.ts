@@ -1,14 +1,13 @@
 /** How the repository's Ansible tasks link ~/.codex: one task for the whole folder (seed step 3 "Before") or one per entry ("After"). */
-import {rewriteAnsibleFolderLink} from '../declared/ansible.js'
 import {ansibleEnvironment} from '../declared/read.js'
 import {provisioningCheck} from './provisioning.js'
 
 export const ansible = provisioningCheck(
   'ansible',
-  'Ansible links ~/.codex entry by entry',
   async (ctx, where, file, text, folder, entries) => {
     const facts = await ctx.repo()
     if (!facts) return {error: 'the repository cannot be listed'}
+    const {rewriteAnsibleFolderLink} = await import('../declared/ansible.js')
     return rewriteAnsibleFolderLink(file, text, folder, entries, ansibleEnvironment({...facts, root: where.repo}, where.repo, where.home, where.codexHome))
   },
   {

@@ -5,12 +5,13 @@ import {statOrUndefined} from '../context/chain.js'
 import type {Context, Source} from '../context/types.js'
 import {homeManagerFiles} from '../declared/home-manager.js'
 import type {DeclaredSet} from '../declared/set.js'
-import {findLiveCodex, type LiveCodexScan, scanLines} from '../platform/live-codex.js'
+import type {LiveCodexScan} from '../platform/live-codex.js'
 import type {Via} from '../declared/types.js'
 import {type Home, hopLines, inspectHome} from '../codex/home.js'
 import {findStrayState, moveCommands, planStrayMoves, type StrayItem} from '../repo/stray-state.js'
 import type {Check, Outcome} from './types.js'
 import {listSome, listWords, shellQuote} from '../words.js'
+import {CHECK_TITLES} from './titles.js'
 
 const SET_BY: Record<Source, string> = {
   flag: '--codex-home',
@@ -171,8 +172,7 @@ export async function planMigration(ctx: Context, home: Home, set: DeclaredSet):
 }
 
 /** A running Codex that uses CODEX_HOME's state is named in the verdict: --fix will not move anything while it runs. */
-export function withRunningCodex(verdict: Outcome, scan: LiveCodexScan): Outcome {
-  const lines = scanLines(scan)
+export function withRunningCodex(verdict: Outcome, scan: LiveCodexScan, lines: string[]): Outcome {
   const details = {...verdict.details, runningCodex: {live: scan.live.map((c) => ({pid: c.pid, command: c.command, holds: c.holds})), uninspectable: scan.uninspectable, blind: scan.blind}}
   if (scan.live.length === 0) return {...verdict, details}
   const running = `Codex is running on this state (${scan.live.map((c) => `pid ${c.pid}`).join(', ')}): quit it before --fix`
@@ -187,7 +187,7 @@ export function withRunningCodex(verdict: Outcome, scan: LiveCodexScan): Outcome
 
 export const codexHome: Check = {
   id: 'codex-home',
-  title: 'CODEX_HOME is a real folder, not a link into the repository',
+  title: CHECK_TITLES['codex-home'],
   async run(ctx) {
     const set = await ctx.declared()
     const home = await inspectHome(ctx, set.codexDir)
@@ -196,7 +196,11 @@ export const codexHome: Check = {
         ? homeVerdict(home, ctx, await findStrayState(ctx, home, set), await migrationEntries(set))
         : homeVerdict(home, ctx, [], home.kind === 'missing' ? await migrationEntries(set) : [])
     // Codex writes its state into the repository here: a running one would be raced by the migration
-    return home.real && (home.kind === 'repo-link' || home.kind === 'repo-folder') ? withRunningCodex(verdict, await findLiveCodex([home.real], {home: ctx.home})) : verdict
+    if (!home.real || (home.kind !== 'repo-link' && home.kind !== 'repo-folder')) return verdict
+    // loaded only here: a healthy machine has nothing for a running Codex to race
+    const {findLiveCodex, scanLines} = await import('../platform/live-codex.js')
+    const scan = await findLiveCodex([home.real], {home: ctx.home})
+    return withRunningCodex(verdict, scan, scanLines(scan))
   },
   async plan(ctx) {
     const set = await ctx.declared()

@@ -1,9 +1,10 @@
-import semver from 'semver'
+import * as semver from '../semver.js'
 
 import {LAST_CLOBBERING_VERSION} from '../codex-facts.js'
 import {INSTALL_COMMAND, INSTALL_NAMES, upgradeCommand} from '../context/codex.js'
 import type {CodexInfo} from '../context/types.js'
 import type {Check, Outcome} from './types.js'
+import {CHECK_TITLES} from './titles.js'
 
 /** What the report shows about the binary, whatever the verdict. */
 function binaryDetails(info: CodexInfo): Record<string, unknown> {
@@ -51,7 +52,7 @@ export function judgeVersion(info: CodexInfo, minVersion: string): Outcome {
 
 export const codexVersion: Check = {
   id: 'codex-version',
-  title: 'Codex version',
+  title: CHECK_TITLES['codex-version'],
   async run(ctx) {
     return judgeVersion(await ctx.codex(), ctx.minVersion)
   },

@@ -6,6 +6,7 @@ import {type Chain, readChain} from '../context/chain.js'
 import {hopLines} from '../codex/home.js'
 import type {Check, Outcome} from './types.js'
 import {shellQuote} from '../words.js'
+import {CHECK_TITLES} from './titles.js'
 
 export interface TomlProblem {
   line: number
@@ -71,7 +72,7 @@ export function configVerdict(chain: Chain, read: {text: string} | {error: strin
 
 export const configToml: Check = {
   id: 'config-toml',
-  title: 'config.toml parses as TOML',
+  title: CHECK_TITLES['config-toml'],
   async run(ctx) {
     const chain = await readChain(path.join(ctx.codexHome, 'config.toml'))
     let read: {text: string} | {error: string} | null = null

@@ -8,6 +8,7 @@ import {repoPath} from '../repo/facts.js'
 import {noDotfiles} from './shared.js'
 import type {Check, Outcome} from './types.js'
 import {shellQuote} from '../words.js'
+import {CHECK_TITLES} from './titles.js'
 
 /** The verdict (pure). */
 export function judgeGitignore(state: GitignoreState): Outcome {
@@ -74,7 +75,7 @@ export function judgeGitignore(state: GitignoreState): Outcome {
 
 export const gitignore: Check = {
   id: 'gitignore',
-  title: 'The repository ignores the live config.toml',
+  title: CHECK_TITLES['gitignore'],
   async run(ctx: Context) {
     if (!ctx.dotfiles) return noDotfiles(ctx)
     if (!(await ctx.repo())?.git) return {status: 'skip', summary: `${ctx.dotfiles} is not a git work tree`}

@@ -30,4 +30,4 @@ export const CHECKS: readonly Check[] = [
   ansible,
 ]
 
-export const CHECK_IDS: readonly string[] = CHECKS.map((c) => c.id)
+export {CHECK_IDS, CHECK_TITLES} from './titles.js'

@@ -14,6 +14,7 @@ import {type Home, hopLines, inspectHome, realpathOrNull} from '../codex/home.js
 import {declaredAt, noDotfiles} from './shared.js'
 import type {Check, Outcome} from './types.js'
 import {listWords, shellQuote} from '../words.js'
+import {CHECK_TITLES} from './titles.js'
 
 export type EntryState =
   | 'ok'
@@ -438,7 +439,7 @@ async function inspectAll(ctx: Context): Promise<{set: DeclaredSet; home: Home; 
 
 export const links: Check = {
   id: 'links',
-  title: 'Each declared entry in CODEX_HOME links to the repository',
+  title: CHECK_TITLES['links'],
   async run(ctx) {
     // nothing leads from CODEX_HOME to a repository: that is the problem this check exists for, not a reason to skip
     if (!ctx.dotfiles) return {...noDotfiles(ctx), status: 'warn', summary: 'no link in CODEX_HOME leads to a dotfiles repository, and none was named'}

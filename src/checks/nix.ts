@@ -1,14 +1,12 @@
 /** How the repository's Nix (home-manager) files link ~/.codex: the whole folder (seed step 2 "Before") or entry by entry ("After"). */
 import {existsSync} from 'node:fs'
 
-import {rewriteNixFolderLink} from '../declared/nix.js'
 import {dirKinds} from '../declared/read.js'
 import {provisioningCheck} from './provisioning.js'
 
 export const nix = provisioningCheck(
   'nix',
-  'Nix links ~/.codex entry by entry, config.toml out of the store',
-  (_ctx, where, file, text, folder, entries) => rewriteNixFolderLink({file, text}, {...where, readDir: dirKinds, exists: existsSync}, folder, entries),
+  async (_ctx, where, file, text, folder, entries) => (await import('../declared/nix.js')).rewriteNixFolderLink({file, text}, {...where, readDir: dirKinds, exists: existsSync}, folder, entries),
   {
     step: 'Seed step 2: link each entry with mkOutOfStoreSymlink instead of the folder.',
     entryFix:

@@ -14,6 +14,7 @@ import {readSkillFrontMatter, skillFromPrompt} from '../parse/front-matter.js'
 
 import type {Check, Outcome} from './types.js'
 import {listSome, shellQuote} from '../words.js'
+import {CHECK_TITLES} from './titles.js'
 
 const plural = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`
 
@@ -157,7 +158,7 @@ async function conversionOf(ctx: Context, set: DeclaredSet, prompts: DeclaredEnt
   for (const e of set.entries) {
     if (!/^skills\/[^/]+$/.test(e.entry) || !e.source) continue
     const md = await readFile(path.join(e.source, 'SKILL.md'), 'utf8').catch(() => null)
-    const fm = md === null ? null : readSkillFrontMatter(md)
+    const fm = md === null ? null : await readSkillFrontMatter(md)
     if (fm?.ok) seen.add(fm.name)
   }
   const home = skillsHome(set, prompts)
@@ -179,7 +180,7 @@ async function conversionOf(ctx: Context, set: DeclaredSet, prompts: DeclaredEnt
       continue
     }
     const text = await readFile(path.join(state.folder, prompt.name + '.md'), 'utf8').catch(() => null)
-    const made = text === null ? {error: 'it cannot be read'} : skillFromPrompt(prompt.name, text)
+    const made = text === null ? {error: 'it cannot be read'} : await skillFromPrompt(prompt.name, text)
     if ('error' in made) conversion.blocked.push({name: prompt.name, why: made.error})
     else plans.push({name: prompt.name, skillMd: made.skillMd, dir, link: path.join(live, prompt.name)})
   }
@@ -199,7 +200,7 @@ async function declarationOf(ctx: Context, set: DeclaredSet, prompts: DeclaredEn
 
 export const prompts: Check = {
   id: 'prompts',
-  title: 'Custom prompts load (or, on Codex ≥ 0.117, have become skills)',
+  title: CHECK_TITLES['prompts'],
   async run(ctx: Context) {
     const set = await ctx.declared()
     const managed = await managedPrompts(ctx, set)

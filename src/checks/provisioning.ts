@@ -17,6 +17,7 @@ import {repoPath} from '../repo/facts.js'
 import {declaredAt, noDotfiles} from './shared.js'
 import type {Check, Outcome} from './types.js'
 import {listSome, listWords} from '../words.js'
+import {CHECK_TITLES} from './titles.js'
 
 export type Tool = 'nix' | 'ansible'
 
@@ -149,7 +150,7 @@ export function judgeProvisioning(tool: Tool, set: DeclaredSet, view: ToolView, 
 }
 
 /** A check for one provisioning tool: judge its declarations, and rewrite whole-folder ones on --fix. */
-export function provisioningCheck(tool: Tool, title: string, rewrite: Rewrite, advice: {step: string; entryFix: string; run: string}): Check {
+export function provisioningCheck(tool: Tool, rewrite: Rewrite, advice: {step: string; entryFix: string; run: string}): Check {
   const rewritesOf = async (ctx: Context, set: DeclaredSet) => {
     // one rewrite per file: a second whole-folder declaration in the same file is seen again after the first
     const firstPerFile = new Map<string, Declaration>()
@@ -158,7 +159,7 @@ export function provisioningCheck(tool: Tool, title: string, rewrite: Rewrite, a
   }
   return {
     id: tool,
-    title,
+    title: CHECK_TITLES[tool],
     async run(ctx) {
       if (!ctx.dotfiles) return noDotfiles(ctx)
       const set = await ctx.declared()

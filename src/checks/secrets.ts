@@ -12,6 +12,7 @@ import {planGitignoreEdits} from '../repo/gitignore.js'
 import {readSecrets, type SecretsState} from '../repo/secrets.js'
 import type {Check, Outcome} from './types.js'
 import {listSome, shellQuote} from '../words.js'
+import {CHECK_TITLES} from './titles.js'
 
 /** Files that hold a credential (history.jsonl holds prompts, not a key: no rotation for it). */
 const CREDENTIALS = new Set(['auth.json', '.credentials.json'])
@@ -102,7 +103,7 @@ export function planSecrets(state: SecretsState): Action[] {
 
 export const secrets: Check = {
   id: 'secrets',
-  title: 'Secrets stay out of git and private',
+  title: CHECK_TITLES['secrets'],
   async run(ctx: Context) {
     return judgeSecrets(await readSecrets(ctx))
   },

@@ -1,6 +1,6 @@
 import {realpath} from 'node:fs/promises'
 import path from 'node:path'
-import semver from 'semver'
+import * as semver from '../semver.js'
 
 import {statOrUndefined} from '../context/chain.js'
 import type {Context} from '../context/types.js'
@@ -8,6 +8,7 @@ import type {DeclaredSet} from '../declared/set.js'
 import {readSkillFolders, readSkillsFolder, type Skill, type SkillProblem, type SkillsInventory} from '../codex/skills.js'
 import type {Check, Outcome} from './types.js'
 import {listSome} from '../words.js'
+import {CHECK_TITLES} from './titles.js'
 
 /** Names used by more than one skill: Codex shows one of them, or both under one name. */
 function duplicateNames(skills: readonly Skill[]): string[] {
@@ -120,7 +121,7 @@ export async function inventoryOf(ctx: Context, set: DeclaredSet): Promise<{inve
 
 export const skills: Check = {
   id: 'skills',
-  title: 'Skills load',
+  title: CHECK_TITLES['skills'],
   async run(ctx: Context) {
     const found = await inventoryOf(ctx, await ctx.declared())
     if ('skip' in found) return {status: 'skip', summary: found.skip}

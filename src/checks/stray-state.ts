@@ -3,6 +3,7 @@ import {describeItem, findStrayState, moveCommands, planStrayMoves, type StrayIt
 import {noDotfiles} from './shared.js'
 import type {Check, Outcome} from './types.js'
 import {listWords} from '../words.js'
+import {CHECK_TITLES} from './titles.js'
 
 const SHOWN = 6
 
@@ -53,7 +54,7 @@ export function strayVerdict(items: readonly StrayItem[], home: Home, folders: r
 
 export const strayState: Check = {
   id: 'stray-state',
-  title: "Codex's runtime state lives in CODEX_HOME, not in the repository",
+  title: CHECK_TITLES['stray-state'],
   // folders such as sessions/ or packages/ can hold many files, each counted
   timeoutMs: 30_000,
   async run(ctx) {

@@ -7,13 +7,16 @@ import {firstLine, runCodex, upgradeCommand} from '../context/codex.js'
 import type {Context} from '../context/types.js'
 import type {RunResult} from '../process.js'
 import type {Check, Outcome} from './types.js'
+import {CHECK_TITLES} from './titles.js'
+import {now} from '../clock.js'
 
-/** The MCP server the probe adds and removes: a config write that needs no network and no login. */
+/** The MCP server the probe adds: a config write that needs no network and no login. */
 export const PROBE_SERVER = 'codex-doctor-probe'
 export const PROBE_CONTENT = '# codex-doctor write probe: a throwaway file\n'
-/** Limits for the two Codex runs, within the check's 30 s. */
+/** The limit for the Codex run, within the check's 30 s. */
 export const ADD_TIMEOUT_MS = 15_000
-export const REMOVE_TIMEOUT_MS = 5_000
+/** The probe server's command, never started: a program every system has (macOS has no /bin/true). */
+export const PROBE_COMMAND = process.platform === 'darwin' ? '/usr/bin/true' : '/bin/true'
 
 export type EntryKind = 'link' | 'file' | 'missing' | 'other'
 
@@ -77,7 +80,7 @@ async function entryKind(p: string): Promise<EntryKind> {
  * The experiment: a throwaway CODEX_HOME whose config.toml is a two-hop chain
  * (absolute, then relative) to a real file; one config write; then a look at the disk.
  */
-export async function probe(bin: string, env: NodeJS.ProcessEnv, temp: string): Promise<ProbeObservation & {undone: boolean}> {
+export async function probe(bin: string, env: NodeJS.ProcessEnv, temp: string): Promise<ProbeObservation> {
   const root = await realpath(await mkdtemp(path.join(temp, 'codex-doctor-probe-')))
   try {
     const codexHome = path.join(root, 'codex-home')
@@ -103,19 +106,15 @@ export async function probe(bin: string, env: NodeJS.ProcessEnv, temp: string): 
     }
     delete codexEnv.CODEX_SQLITE_HOME
 
-    const add = await runCodex(bin, ['mcp', 'add', PROBE_SERVER, '--', '/bin/true'], {env: codexEnv, cwd: root, timeoutMs: ADD_TIMEOUT_MS})
+    const add = await runCodex(bin, ['mcp', 'add', PROBE_SERVER, '--', PROBE_COMMAND], {env: codexEnv, cwd: root, timeoutMs: ADD_TIMEOUT_MS})
     const observed = {
       add,
       first: await entryKind(first),
       second: await entryKind(second),
       targetWritten: (await readFile(target, 'utf8').catch(() => '')).includes(PROBE_SERVER),
     }
-    let undone = false
-    if (add.exitCode === 0) {
-      const remove = await runCodex(bin, ['mcp', 'remove', PROBE_SERVER], {env: codexEnv, cwd: root, timeoutMs: REMOVE_TIMEOUT_MS})
-      undone = remove.exitCode === 0 && (await entryKind(first)) === 'link' && (await readFile(target, 'utf8').catch(() => '')) === PROBE_CONTENT
-    }
-    return {...observed, undone}
+    // nothing to take back: the whole folder goes
+    return observed
   } finally {
     await rm(root, {recursive: true, force: true})
   }
@@ -134,15 +133,15 @@ async function runProbe(ctx: Context): Promise<Outcome> {
     return {status: cached.status, summary: cached.summary, details: {...details, cached: true, probedAt: cached.probedAt}, remediation}
   }
 
-  const started = performance.now()
+  const started = now()
   const temp = await ctx.tempDir()
   const observed = await probe(info.bin, ctx.env, temp.dir)
   const verdict = probeVerdict(observed, upgrade)
   Object.assign(details, {
     cached: false,
-    probeMs: Math.round(performance.now() - started),
+    probeMs: Math.round(now() - started),
     chain: 'CODEX_HOME/config.toml → (absolute) links/config.toml → (relative) dotfiles/config.toml',
-    after: {firstLink: observed.first, secondLink: observed.second, targetWritten: observed.targetWritten, removedByCodex: observed.undone},
+    after: {firstLink: observed.first, secondLink: observed.second, targetWritten: observed.targetWritten},
     ...(temp.fellBack ? {tempDir: temp.dir, tempNote: temp.fellBack} : {}),
   })
   // a dry run writes nothing at all, not even this cache (SPEC rule 7); a hang or a crash is probed again next time
@@ -155,7 +154,7 @@ async function runProbe(ctx: Context): Promise<Outcome> {
 
 export const writeProbe: Check = {
   id: 'write-probe',
-  title: 'Codex keeps a linked config.toml',
+  title: CHECK_TITLES['write-probe'],
   timeoutMs: 30_000,
   async run(ctx) {
     if (!ctx.probe) return {status: 'skip', summary: 'the write probe is off (--no-probe)'}

@@ -7,6 +7,7 @@ import {type DeclaredSet, liveConfigOf} from '../declared/set.js'
 import {declaredAt} from './shared.js'
 import type {Check, Outcome} from './types.js'
 import {shellQuote} from '../words.js'
+import {CHECK_TITLES} from './titles.js'
 
 /** Whether a path is inside the Nix store, which is read-only whatever its modes say. */
 export function inNixStore(p: string): boolean {
@@ -54,7 +55,7 @@ async function writable(dir: string): Promise<string | null> {
 
 export const writeTarget: Check = {
   id: 'write-target',
-  title: 'config.toml can be rewritten',
+  title: CHECK_TITLES['write-target'],
   async run(ctx): Promise<Outcome> {
     const configToml = path.join(ctx.codexHome, 'config.toml')
     const chain = await readChain(configToml)

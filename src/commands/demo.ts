@@ -2,16 +2,16 @@ import {Flags} from '@oclif/core'
 import {createHash} from 'node:crypto'
 import {lstat, readdir, readFile, readlink, rm} from 'node:fs/promises'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 import pc from 'picocolors'
 
 import {findOnPath} from '../context/codex.js'
 import {buildOldLayout, type DemoMachine} from '../demo/old-layout.js'
 import {run} from '../process.js'
 import {wantColor} from '../report/human.js'
+import {PACKAGE_ROOT} from '../version.js'
 import {BaseCommand} from './base.js'
 
-const RUN_JS = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+const RUN_JS = path.join(PACKAGE_ROOT, 'bin', 'run.js')
 
 /** type, mode, link target and content hash of every path under `dir`: "exactly as before" made checkable. */
 export async function fingerprint(dir: string): Promise<Map<string, string>> {

@@ -1,13 +1,8 @@
-import {Flags} from '@oclif/core'
+import {Flags, type Interfaces} from '@oclif/core'
 
-import {CHECK_IDS, CHECKS} from '../checks/index.js'
-import {resolveContext} from '../context/resolve.js'
-import {exitCodeOf} from '../engine/run-checks.js'
-import {diagnose} from '../engine/diagnose.js'
-import {jsonReport, type FixReport, type ReportContext} from '../report/json.js'
-import {humanReport, wantColor} from '../report/human.js'
-import {liveChecks} from '../report/live.js'
 import {BaseCommand} from './base.js'
+import {DOCTOR_FLAGS, type DoctorFlags, type FlagSpec} from './doctor-flags.js'
+import {runDoctor} from './run-doctor.js'
 
 export default class Doctor extends BaseCommand {
   static override summary = 'Check (and with --fix, repair) a Codex setup linked from a dotfiles repository.'
@@ -34,60 +29,25 @@ Exit codes: 0 no failure (warnings allowed unless --strict), 1 a check failed or
 
   static override strict = false
 
-  static override flags = {
-    fix: Flags.boolean({description: 'apply automatic fixes, then run the checks again and report'}),
-    'dry-run': Flags.boolean({description: 'with --fix: print the planned actions, write nothing', dependsOn: ['fix']}),
-    json: Flags.boolean({description: 'print one JSON document on stdout and nothing else there'}),
-    skip: Flags.string({description: 'skip a check (repeatable)', multiple: true, helpValue: 'ID'}),
-    strict: Flags.boolean({description: 'a warning fails the run (exit 1)'}),
-    'codex-home': Flags.string({description: 'Codex home folder [default: $CODEX_HOME, else ~/.codex]', helpValue: 'DIR'}),
-    dotfiles: Flags.string({description: 'dotfiles repository [default: $DOTFILES, else detected through the links]', helpValue: 'DIR'}),
-    'codex-bin': Flags.string({description: 'codex binary to inspect [default: codex on PATH]', helpValue: 'PATH'}),
-    'min-version': Flags.string({description: 'lowest acceptable Codex version [default: 0.88.0]', helpValue: 'SEMVER'}),
-    probe: Flags.boolean({description: 'run the write probe (--no-probe skips it)', allowNo: true, default: true}),
-    verbose: Flags.boolean({description: 'show details of every check (link chains, file lists) and timings'}),
-    'ignore-running-codex': Flags.boolean({
-      description: 'with --fix: go on although a process that may be Codex could not be inspected (another user\'s, hidepid); a Codex seen using the files always stops --fix',
-      dependsOn: ['fix'],
-    }),
-  }
+  static override flags = oclifFlags(DOCTOR_FLAGS)
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Doctor)
-    const ids = argv as string[]
-    const flagLike = ids.find((a) => a.startsWith('-'))
-    if (flagLike) this.usageError(`unknown flag ${flagLike}`)
-    for (const id of [...ids, ...(flags.skip ?? [])]) {
-      if (!CHECK_IDS.includes(id)) this.usageError(`unknown check id "${id}" (see codex-doctor checks)`)
-    }
-
-    const ctx = await resolveContext({
-      codexHome: flags['codex-home'],
-      dotfiles: flags.dotfiles,
-      codexBin: flags['codex-bin'],
-      minVersion: flags['min-version'],
-      probe: flags.probe,
-      readOnly: flags['dry-run'],
-      checkIds: CHECK_IDS,
-    })
-    const skipped = new Set([...(flags.skip ?? []), ...ctx.config.skip])
-    const live = !flags.json && process.stdout.isTTY === true && !process.env.CI
-    const selected = CHECKS.filter((c) => ids.length === 0 || ids.includes(c.id))
-
-    const {results, fix} = await diagnose(ctx, selected, {
-      skipped,
-      fix: flags.fix ? {dryRun: flags['dry-run'], ignoreRunningCodex: flags['ignore-running-codex']} : null,
-      live: live ? liveChecks : undefined,
-    })
-
-    const info = await ctx.codex()
-    const context: ReportContext = {codexHome: ctx.codexHome, dotfiles: ctx.dotfiles, codexBin: info.bin, codexVersion: info.version}
-    const fixReport: FixReport | null = fix
-    if (flags.json) {
-      process.stdout.write(JSON.stringify(jsonReport(results, context, fixReport, flags.strict), null, 2) + '\n')
-    } else {
-      process.stdout.write(humanReport(results, context, fixReport, {home: ctx.home, color: wantColor(process.env, process.stdout.isTTY === true), verbose: flags.verbose}))
-    }
-    process.exitCode = exitCodeOf(results, flags.strict)
+    process.exitCode = await runDoctor(argv as string[], flags as DoctorFlags)
   }
+}
+
+/** oclif's flag objects for a table of FlagSpecs. */
+function oclifFlags(specs: Record<string, FlagSpec>): Interfaces.FlagInput {
+  const out: Record<string, unknown> = {}
+  for (const [name, spec] of Object.entries(specs)) {
+    const common = {description: spec.description, ...(spec.dependsOn ? {dependsOn: spec.dependsOn} : {}), ...(spec.helpValue ? {helpValue: spec.helpValue} : {})}
+    out[name] =
+      spec.kind === 'boolean'
+        ? Flags.boolean({...common, ...(spec.allowNo ? {allowNo: true} : {}), ...(spec.default !== undefined ? {default: spec.default} : {})})
+        : spec.multiple
+          ? Flags.string({...common, multiple: true})
+          : Flags.string(common)
+  }
+  return out as Interfaces.FlagInput
 }

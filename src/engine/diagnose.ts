@@ -1,8 +1,6 @@
-import {acquireLock} from '../actions/lock.js'
 import type {Check, CheckResult} from '../checks/types.js'
 import type {Context} from '../context/types.js'
 import type {FixReport} from '../report/json.js'
-import {fixRun} from './fix.js'
 import {runChecks, toResult, type RunHooks} from './run-checks.js'
 
 /** Shows checks while they run (listr2 on a TTY); resolves when `work` does. */
@@ -25,10 +23,12 @@ export async function diagnose(ctx: Context, selected: readonly Check[], options
   }
 
   // a fixer locks before it looks, so that what it plans is what it finds when it acts
-  const lock = options.fix && !options.fix.dryRun ? await acquireLock(ctx.stateDir, 'fix') : null
+  // the fix engine is loaded only for --fix
+  const lock = options.fix && !options.fix.dryRun ? await (await import('../actions/lock.js')).acquireLock(ctx.stateDir, 'fix') : null
   try {
     const results = await check()
     if (!options.fix) return {results, fix: null}
+    const {fixRun} = await import('./fix.js')
     const fix = await fixRun(ctx, active, results, {dryRun: options.fix.dryRun, lockHeld: lock !== null, ignoreRunningCodex: options.fix.ignoreRunningCodex})
     if (options.fix.dryRun || fix.actions.every((a) => a.status !== 'applied')) return {results, fix}
     ctx.refresh()

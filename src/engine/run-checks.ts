@@ -1,6 +1,7 @@
 import type {Check, CheckResult, Outcome, Remediation, Status} from '../checks/types.js'
 import {STATUSES} from '../checks/types.js'
 import type {Context} from '../context/types.js'
+import {now} from '../clock.js'
 
 export const DEFAULT_TIMEOUT_MS = 10_000
 
@@ -29,7 +30,7 @@ export function toResult(check: Pick<Check, 'id' | 'title'>, outcome: Outcome, d
 
 /** Runs one check within its time limit; a throw or an overrun becomes status `error`. */
 export async function runCheck(check: Check, ctx: Context): Promise<CheckResult> {
-  const started = performance.now()
+  const started = now()
   const limit = check.timeoutMs ?? DEFAULT_TIMEOUT_MS
   let outcome: Outcome
   try {
@@ -40,7 +41,7 @@ export async function runCheck(check: Check, ctx: Context): Promise<CheckResult>
         ? {status: 'error', summary: `did not finish within ${limit / 1000} s`}
         : {status: 'error', summary: `could not run: ${reasonOf(error)}`}
   }
-  return toResult(check, outcome, Math.round(performance.now() - started))
+  return toResult(check, outcome, Math.round(now() - started))
 }
 
 export interface RunHooks {

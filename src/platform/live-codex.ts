@@ -10,6 +10,7 @@ import path from 'node:path'
 
 import {isInside} from '../context/chain.js'
 import {processTable, type ProcessEntry, type ProcessLook, type ProcessTable} from './processes.js'
+import {now} from '../clock.js'
 
 /** npm's node launcher (`bin/codex.js`), or the native binary that holds the files. */
 export type CodexRole = 'native' | 'launcher'
@@ -192,13 +193,13 @@ export function judge(
  * Only Codex candidates get a closer look (environment, open files), all at once.
  */
 export async function findLiveCodex(paths: readonly string[], options: FindLiveCodexOptions = {}): Promise<LiveCodexScan> {
-  const started = performance.now()
+  const started = now()
   const platform = options.platform ?? process.platform
   const table = options.table === undefined ? processTable(platform) : options.table
   const selfPid = options.selfPid ?? process.pid
   const uid = options.uid === undefined ? (process.getuid?.() ?? null) : options.uid
   const ownHome = options.home ?? os.homedir()
-  const done = (scan: Omit<LiveCodexScan, 'durationMs'>): LiveCodexScan => ({...scan, durationMs: Math.round(performance.now() - started)})
+  const done = (scan: Omit<LiveCodexScan, 'durationMs'>): LiveCodexScan => ({...scan, durationMs: Math.round(now() - started)})
   if (table === null) return done({live: [], uninspectable: [], blind: `codex-doctor cannot list processes on ${platform}`, scanned: 0, candidates: 0})
 
   const [listing, targets] = await Promise.all([table.list(), Promise.all(paths.map(bothForms)).then((forms) => [...new Set(forms.flat())])])

@@ -45,7 +45,7 @@ describe('write-probe on the real releases', () => {
     const result = await runCheck(writeProbe, await context(s, bin))
     expect(result.status).toBe('pass')
     expect(result.summary).toBe('this Codex follows link chains and writes the target')
-    expect(result.details).toMatchObject({cached: false, bin, keyedBy: [bin, expect.stringMatching(/\/codex$/)], after: {firstLink: 'link', secondLink: 'link', targetWritten: true, removedByCodex: true}})
+    expect(result.details).toMatchObject({cached: false, bin, keyedBy: [bin, expect.stringMatching(/\/codex$/)], after: {firstLink: 'link', secondLink: 'link', targetWritten: true}})
     expect(readdirSync(s.tmp)).toEqual([])
     // HOME holds CODEX_HOME and the dotfiles: byte for byte, mode and mtime as they were
     expect(snapshot(s.home)).toEqual(before)

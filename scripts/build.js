@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/**
+ * The build: tsc type-checks and writes dist/ (module by module: the tests' child processes and the
+ * benchmarks import parts of it); esbuild writes dist/bundle/, which is what bin/run.js runs. The
+ * bundle is built twice: the second time with `--help` as oclif renders it from the first, so that
+ * the commonest help needs no oclif at all. With --manifest, then oclif's manifest, from the bundle.
+ */
+import {execFileSync, spawnSync} from 'node:child_process'
+import {rmSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {build} from 'esbuild'
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
+const bin = (name) => path.join(root, 'node_modules', '.bin', name)
+
+execFileSync(bin('tsc'), ['-p', path.join(root, 'tsconfig.json')], {stdio: 'inherit'})
+
+const outdir = path.join(root, 'dist', 'bundle')
+async function bundle(rootHelp) {
+  rmSync(outdir, {recursive: true, force: true})
+  await build({
+    entryPoints: {cli: path.join(root, 'src/cli.ts'), commands: path.join(root, 'src/commands/index.ts')},
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20.19',
+    chunkNames: 'chunks/[name]-[hash]',
+    // the CommonJS packages inside (oclif's dependencies) call require(): give the ES modules one
+    banner: {js: "import {createRequire as __createRequire} from 'node:module'; const require = __createRequire(import.meta.url);"},
+    define: {__ROOT_HELP__: JSON.stringify(rootHelp)},
+    legalComments: 'none',
+    logLevel: 'warning',
+  })
+}
+
+await bundle('')
+// `doctor --help` always goes through oclif; `--help` is the same command's help
+const help = spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), 'doctor', '--help'], {
+  encoding: 'utf8',
+  env: {...process.env, OCLIF_COLUMNS: '80', NO_COLOR: '1'},
+})
+if (help.status !== 0 || !help.stdout.includes('codex-doctor [CHECK_ID...]')) {
+  process.stderr.write(`build: could not render --help (exit ${help.status}):\n${help.stderr}`)
+  process.exit(1)
+}
+await bundle(help.stdout)
+
+// oclif trusts .oclif.manifest.json (committed, packed) over the code: `npm run manifest` rewrites it, and a test compares
+if (process.argv.includes('--manifest')) execFileSync(bin('oclif'), ['manifest'], {cwd: root, stdio: 'inherit'})

@@ -1,0 +1,67 @@
+/**
+ * The way in (bin/run.js). The commands people run after every `just switch` start here without
+ * loading oclif: `codex-doctor [CHECK_ID...] [FLAGS]` (parsed by the doctor's own flag table),
+ * `--version`, `checks` and `--help` (its text rendered by oclif at build time, scripts/build.js).
+ * Anything else (undo, demo, a flag the fast parser does not know, a wider terminal's help) goes
+ * to oclif, which parses and reports it as it always did.
+ */
+import {CHECK_TITLES} from './checks/titles.js'
+import {parseDoctorArgs} from './commands/doctor-flags.js'
+import {reportFailure} from './commands/failure.js'
+import {ROOT_HELP, ROOT_HELP_COLUMNS} from './generated/help.js'
+import {VERSION} from './version.js'
+
+/** `codex-doctor [CHECK_ID...]` is the `doctor` command; only these words name another one. */
+const SUBCOMMANDS = new Set(['checks', 'undo', 'demo', 'doctor', '--version', '-v'])
+
+/** oclif's width for help: OCLIF_COLUMNS, else the terminal's, else 80. */
+function helpColumns(): number {
+  const set = Number.parseInt(process.env.OCLIF_COLUMNS ?? '', 10)
+  if (set > 0) return set
+  return process.stdout.isTTY ? process.stdout.columns || 80 : 80
+}
+
+/** What the command line asks for, answered without oclif where it can be; false: oclif's turn. */
+async function fast(argv: readonly string[]): Promise<boolean> {
+  const [first, ...rest] = argv
+  if ((first === '--version' || first === '-v') && rest.length === 0) {
+    process.stdout.write(`codex-doctor/${VERSION} ${process.platform}-${process.arch} node-${process.version}\n`)
+    return true
+  }
+  if (first === 'checks' && rest.length === 0) {
+    const rows = Object.entries(CHECK_TITLES)
+    const width = Math.max(...rows.map(([id]) => id.length))
+    process.stdout.write(rows.map(([id, title]) => `${id.padEnd(width)}  ${title}\n`).join(''))
+    return true
+  }
+  if (first === '--help' && rest.length === 0 && helpColumns() === ROOT_HELP_COLUMNS && ROOT_HELP !== '') {
+    process.stdout.write(ROOT_HELP)
+    return true
+  }
+  if (first !== undefined && SUBCOMMANDS.has(first)) return false
+  if (argv.includes('--help')) return false
+  const parsed = parseDoctorArgs(argv)
+  if (!parsed) return false
+  // the repository is located and its listing (git, a process) started first: it runs while the checks load
+  const {locateEarly} = await import('./context/locate.js')
+  const early = await locateEarly({codexHome: parsed.flags['codex-home'], dotfiles: parsed.flags.dotfiles})
+  const {runDoctor} = await import('./commands/run-doctor.js')
+  try {
+    process.exitCode = await runDoctor(parsed.ids, parsed.flags, Promise.resolve(early))
+  } catch (error) {
+    process.exitCode = reportFailure(error instanceof Error ? error : new Error(String(error)))
+  }
+  return true
+}
+
+/** Runs codex-doctor with these arguments (without node and the script). */
+export async function main(args: readonly string[], binDir: string): Promise<void> {
+  // -h is the short form of --help everywhere; `help [COMMAND]` is `[COMMAND] --help`
+  let argv = args.map((arg) => (arg === '-h' ? '--help' : arg))
+  if (argv[0] === 'help') argv = [...argv.slice(1), '--help']
+  if (await fast(argv)) return
+  // oclif is CommonJS: bundled, its exports may sit under `default`
+  const oclif = (await import('@oclif/core')) as typeof import('@oclif/core') & {default?: typeof import('@oclif/core')}
+  const execute = oclif.execute ?? oclif.default!.execute
+  await execute({args: argv[0] !== undefined && SUBCOMMANDS.has(argv[0]) ? argv : ['doctor', ...argv], dir: binDir})
+}
