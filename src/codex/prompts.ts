@@ -1,7 +1,7 @@
 /** The custom prompts Codex loads from a folder, read the way custom_prompts.rs does, and the entries it ignores, with why. */
 import {readdir, readFile, realpath} from 'node:fs/promises'
 import path from 'node:path'
-import semver from 'semver'
+import * as semver from '../semver.js'
 
 import {PROMPTS_REMOVED_IN} from '../codex-facts.js'
 import {readChain, statOrUndefined} from '../context/chain.js'

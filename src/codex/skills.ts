@@ -42,7 +42,7 @@ async function readSkill(file: string): Promise<Skill | SkillProblem> {
   } catch (error) {
     return {path: file, problem: `failed to read file: ${(error as NodeJS.ErrnoException).code ?? 'not valid UTF-8'}`}
   }
-  const fm = readSkillFrontMatter(text)
+  const fm = await readSkillFrontMatter(text)
   if (fm.ok) return {name: fm.name, description: fm.description, path: file}
   return {path: file, problem: fm.problem, ...(fm.loadsFrom ? {loadsFrom: fm.loadsFrom} : {})}
 }

@@ -1,6 +1,6 @@
 import {readFile} from 'node:fs/promises'
 import path from 'node:path'
-import semver from 'semver'
+import * as semver from '../semver.js'
 import {parse, TomlError} from 'smol-toml'
 
 import {UsageError} from '../errors.js'

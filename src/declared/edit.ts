@@ -12,8 +12,6 @@ import {DEFAULT_CODEX_DIR} from '../context/config.js'
 import type {Context} from '../context/types.js'
 import {unifiedDiff} from '../report/diff.js'
 import {repoPath} from '../repo/facts.js'
-import {addAnsibleLinks, ansibleSyntaxCheck} from './ansible.js'
-import {addNixLinks, nixInstantiateParses} from './nix.js'
 import {ansibleEnvironment, dirKinds} from './read.js'
 import type {DeclaredSet} from './set.js'
 import {addTomlLinks} from './toml-edit.js'
@@ -29,7 +27,7 @@ export type PlannedEdit = {file: string; text: string; old: string} | {file: str
 
 /** The real tool's verdict on a new text: null when it agrees or is not installed, else why not. */
 export async function toolRefuses(via: 'nix' | 'ansible', file: string, text: string, env: NodeJS.ProcessEnv, tempDir?: string): Promise<string | null> {
-  const verdict = via === 'nix' ? await nixInstantiateParses(text, env) : await ansibleSyntaxCheck(file, text, env, tempDir)
+  const verdict = via === 'nix' ? await (await import('./nix.js')).nixInstantiateParses(text, env) : await (await import('./ansible.js')).ansibleSyntaxCheck(file, text, env, tempDir)
   if (verdict === null || verdict.ok) return null
   return `${via === 'nix' ? 'nix-instantiate --parse' : 'ansible-playbook --syntax-check'} refuses the edited file: ${verdict.message}`
 }
@@ -54,12 +52,12 @@ export async function planDeclare(ctx: Context, set: DeclaredSet, like: Declarat
   switch (like.origin.via) {
     case 'nix':
       // the new sources are written by the same fix, after this plan: they count as there
-      result = addNixLinks({file, text: old}, {...env, readDir: dirKinds, exists: (p) => existsSync(p) || links.some((l) => l.source === p)}, like, links)
+      result = (await import('./nix.js')).addNixLinks({file, text: old}, {...env, readDir: dirKinds, exists: (p) => existsSync(p) || links.some((l) => l.source === p)}, like, links)
       break
     case 'ansible': {
       const facts = await ctx.repo()
       if (!facts) return {file, error: 'the repository cannot be listed'}
-      result = await addAnsibleLinks(file, old, like, links, ansibleEnvironment({...facts, root: repo}, repo, ctx.home, ctx.codexHome))
+      result = await (await import('./ansible.js')).addAnsibleLinks(file, old, like, links, ansibleEnvironment({...facts, root: repo}, repo, ctx.home, ctx.codexHome))
       break
     }
     case 'codex-doctor.toml':

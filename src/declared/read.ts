@@ -11,9 +11,8 @@ import {SKILLS_SCAN_DEPTH} from '../codex/skills.js'
 import {statOrUndefined} from '../context/chain.js'
 import {DEFAULT_CODEX_DIR, type DoctorConfig} from '../context/config.js'
 import {filesWith, type RepoFacts} from '../repo/facts.js'
-import {type AnsibleEnvironment, readAnsibleDeclarations} from './ansible.js'
+import type {AnsibleEnvironment} from './ansible.js'
 import {readConfigLinks} from './config.js'
-import {readNixDeclarations} from './nix.js'
 import {readObserved} from './observed.js'
 import {chooseCodexDir, type DeclaredSet, mergeDeclarations} from './set.js'
 import {readStow} from './stow.js'
@@ -127,6 +126,8 @@ async function readNix(repo: RepoFacts, input: DeclaredInput, root: string): Pro
     if (text !== null && text.includes('codex')) files.push({file, text})
   }
   if (files.length === 0) return {declarations: [], problems: []}
+  // the Nix reader is loaded only for a repository whose Nix files may declare Codex links
+  const {readNixDeclarations} = await import('./nix.js')
   return readNixDeclarations(files, {repo: root, home: input.home, codexHome: input.codexHome, readDir: dirKinds, exists: existsSync})
 }
 
@@ -152,6 +153,7 @@ export function ansibleEnvironment(repo: RepoFacts, root: string, home: string, 
 async function readAnsible(repo: RepoFacts, input: DeclaredInput, root: string): Promise<{declarations: Declaration[]; problems: ReadProblem[]}> {
   const env = ansibleEnvironment(repo, root, input.home, input.codexHome)
   if (env.files.length === 0) return {declarations: [], problems: []}
+  const {readAnsibleDeclarations} = await import('./ansible.js')
   return readAnsibleDeclarations(env)
 }
 

@@ -6,6 +6,7 @@ import path from 'node:path'
 
 import {isInside} from '../context/chain.js'
 import type {Declaration, ReadProblem, Via} from './types.js'
+import {byCodePoint} from '../words.js'
 
 export type Basis = 'declared' | 'observed' | 'default'
 
@@ -78,7 +79,7 @@ function agree(a: Declaration, b: Declaration): boolean {
 }
 
 function byPriority(a: Declaration, b: Declaration): number {
-  return PRIORITY.indexOf(a.origin.via) - PRIORITY.indexOf(b.origin.via) || (a.origin.file ?? '').localeCompare(b.origin.file ?? '') || (a.origin.line ?? 0) - (b.origin.line ?? 0)
+  return PRIORITY.indexOf(a.origin.via) - PRIORITY.indexOf(b.origin.via) || byCodePoint(a.origin.file ?? '', b.origin.file ?? '') || (a.origin.line ?? 0) - (b.origin.line ?? 0)
 }
 
 export interface MergeInput {

@@ -7,8 +7,6 @@
  *   `description` (≤ 1024). Where serde_yaml and `yaml` differ, the real binaries decide (the
  *   tests ask `codex app-server` which skills it loads).
  */
-import {type Document, isAlias, isMap, isScalar, parseDocument, type YAMLError} from 'yaml'
-
 /** Codex's skills loader limits (loader.rs MAX_NAME_LEN, MAX_DESCRIPTION_LEN, MAX_SHORT_DESCRIPTION_LEN). */
 export const SKILL_NAME_MAX = 64
 export const SKILL_DESCRIPTION_MAX = 1024
@@ -86,87 +84,48 @@ export function extractFrontMatter(content: string): string | null {
   return rest.slice(0, end).join('\n')
 }
 
-/** 1-based line of an offset. */
-function lineOf(text: string, offset: number): number {
-  let line = 1
-  for (let i = 0; i < offset && i < text.length; i++) if (text[i] === '\n') line++
-  return line
+/**
+ * What a front matter block says, field by field, as serde_yaml gives it to Codex's structs. Read
+ * by `simpleFields` when every line is a plain `key: value` (no yaml needed: most SKILL.md files),
+ * else by skill-yaml.ts through the `yaml` package.
+ */
+export interface FrontMatterFields {
+  /** A field as serde_yaml gives it to a String; null when absent or empty. */
+  field(key: string): string | null | {wrongType: true}
+  /** `metadata.short-description` when `metadata` is a mapping. */
+  shortDescription: unknown
+  /** Set when the block parses only with its plain colons quoted, as Codex 0.169 reads it. */
+  colonProblem: string | null
 }
 
-/** A YAML error in serde_yaml's words where they are known (the messages Codex reports), else the `yaml` package's. */
-function describeError(block: string, error: YAMLError): string {
-  const line = lineOf(block, error.pos[0])
-  switch (error.code) {
-    case 'DUPLICATE_KEY': {
-      const key = /^\s*("(?:[^"\\]|\\.)*"|'[^']*'|[^:#]+?)\s*:/.exec(block.split('\n')[line - 1] ?? '')?.[1]?.replace(/^["']|["']$/g, '')
-      return `line ${line}: duplicate key${key ? ` "${key}"` : ''}`
-    }
-    case 'BLOCK_AS_IMPLICIT_KEY':
-      return `mapping values are not allowed in this context at line ${line} (quote the value)`
-    case 'TAB_AS_INDENT':
-      return `line ${line}: tabs are not allowed for indentation`
-    default:
-      return `line ${line}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`
+/** A line `key: value` whose value YAML and serde_yaml both read as exactly its text. */
+const SIMPLE_LINE = /^([A-Za-z_][A-Za-z0-9_-]*):[ ]+([A-Za-z0-9][A-Za-z0-9 _.,;()/+=-]*|"[^"\\]*")$/
+
+/**
+ * The fields of a block made only of blank lines and simple `key: value` lines (plain words, or a
+ * double-quoted string without escapes), each key once; null for anything else, which YAML reads.
+ */
+export function simpleFields(block: string): FrontMatterFields | null {
+  const values = new Map<string, string>()
+  for (const line of block.split('\n')) {
+    if (line.trim() === '') continue
+    const m = SIMPLE_LINE.exec(line.trimEnd())
+    if (!m || values.has(m[1]!)) return null
+    const raw = m[2]!
+    values.set(m[1]!, raw.startsWith('"') ? raw.slice(1, -1) : raw)
   }
-}
-
-/**
- * Newer Codex builds (0.169) load `description: Use it: often`, a plain value holding `: ` that
- * YAML refuses; a value that merely ends with `:` they still refuse. The same text with those
- * values quoted, or null when there is nothing to quote.
- */
-function quotePlainColons(block: string): string | null {
-  let changed = false
-  const lines = block.split('\n').map((line) => {
-    const m = /^(\s*[A-Za-z_][\w.-]*:\s+)([^\s'"[{|>&*!%@`#][^#]*?)(\s+#.*)?$/.exec(line)
-    if (!m || !/:\s/.test(m[2]!)) return line
-    changed = true
-    return `${m[1]}${JSON.stringify(m[2])}${m[3] ?? ''}`
-  })
-  return changed ? lines.join('\n') : null
-}
-
-type Parsed = {ok: true; doc: Document} | {ok: false; problem: string; colon: boolean}
-
-function parseBlock(block: string): Parsed {
-  const doc = parseDocument(block, {uniqueKeys: true, prettyErrors: false, version: '1.2'})
-  const [error] = doc.errors
-  if (error) return {ok: false, problem: describeError(block, error), colon: error.code === 'BLOCK_AS_IMPLICIT_KEY'}
-  if (doc.contents !== null && !isMap(doc.contents)) return {ok: false, problem: 'expected a mapping of keys to values', colon: false}
-  return {ok: true, doc}
-}
-
-/**
- * A field as serde_yaml gives it to a String: a plain scalar is its text, whatever YAML would
- * resolve it to (seen on every pinned release: `name: true`, `name: 1.50` and `name: ~` load as
- * those words); an empty value is no value; a list or a mapping is the wrong type.
- */
-function stringField(doc: Document, key: string): string | null | {wrongType: true} {
-  const found = doc.get(key, true)
-  const node = isAlias(found) ? found.resolve(doc) : found
-  if (node === undefined) return null
-  if (!isScalar(node)) return {wrongType: true}
-  if (typeof node.value === 'string') return node.value
-  if (node.type === 'PLAIN' && typeof node.source === 'string' && node.source !== '') return node.source
-  return node.value === null ? null : String(node.value)
+  return {field: (key) => values.get(key) ?? null, shortDescription: undefined, colonProblem: null}
 }
 
 /** What loader.rs `parse_skill_file` decides about a SKILL.md, with its error wording. */
-export function readSkillFrontMatter(content: string): SkillFrontMatter {
+export async function readSkillFrontMatter(content: string): Promise<SkillFrontMatter> {
   const block = extractFrontMatter(content)
   if (block === null) return {ok: false, problem: 'missing YAML frontmatter delimited by ---'}
-  let parsed = parseBlock(block)
-  let colonProblem: string | null = null
-  if (!parsed.ok) {
-    const quoted = parsed.colon ? quotePlainColons(block) : null
-    const retried = quoted === null ? null : parseBlock(quoted)
-    if (!retried?.ok) return {ok: false, problem: `invalid YAML: ${parsed.problem}`}
-    colonProblem = `invalid YAML: ${parsed.problem}`
-    parsed = retried
-  }
-  const doc = parsed.doc
+  // the yaml package is loaded only for front matter that needs it
+  const fields = simpleFields(block) ?? (await import('./skill-yaml.js')).yamlFields(block)
+  if ('problem' in fields) return {ok: false, problem: fields.problem}
   const field = (key: string, max: number): string | {problem: string} => {
-    const value = stringField(doc, key)
+    const value = fields.field(key)
     if (value === null) return {problem: `missing field \`${key}\``}
     if (typeof value !== 'string') return {problem: `invalid YAML: ${key}: invalid type, expected a string`}
     const text = singleLine(value)
@@ -182,15 +141,12 @@ export function readSkillFrontMatter(content: string): SkillFrontMatter {
     return {ok: false, problem: name.problem, ...(optional ? {loadsFrom: NAME_OPTIONAL_FROM} : {})}
   }
   let shortDescription: string | null = null
-  const metadata = (doc.toJS({maxAliasCount: 100}) as Record<string, unknown> | null)?.metadata
-  if (metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata)) {
-    const raw = (metadata as Record<string, unknown>)['short-description']
-    if (typeof raw === 'string' && singleLine(raw) !== '') shortDescription = singleLine(raw)
-    if (shortDescription && [...shortDescription].length > SKILL_SHORT_DESCRIPTION_MAX) {
-      return {ok: false, problem: `invalid metadata.short-description: exceeds maximum length of ${SKILL_SHORT_DESCRIPTION_MAX} characters`}
-    }
+  const raw = fields.shortDescription
+  if (typeof raw === 'string' && singleLine(raw) !== '') shortDescription = singleLine(raw)
+  if (shortDescription && [...shortDescription].length > SKILL_SHORT_DESCRIPTION_MAX) {
+    return {ok: false, problem: `invalid metadata.short-description: exceeds maximum length of ${SKILL_SHORT_DESCRIPTION_MAX} characters`}
   }
-  if (colonProblem) return {ok: false, problem: colonProblem, loadsFrom: PLAIN_COLON_LOADS_FROM}
+  if (fields.colonProblem) return {ok: false, problem: fields.colonProblem, loadsFrom: PLAIN_COLON_LOADS_FROM}
   return {ok: true, name, description, shortDescription}
 }
 
@@ -228,7 +184,7 @@ function cut(text: string, max: number): string {
  * front matter (JSON strings are YAML that serde_yaml reads back exactly), the prompt's text below.
  * The argument hint, which skills have no field for, joins the description.
  */
-export function skillFromPrompt(name: string, promptText: string): {skillMd: string} | {error: string} {
+export async function skillFromPrompt(name: string, promptText: string): Promise<{skillMd: string} | {error: string}> {
   const bad = skillNameProblem(name)
   if (bad) return {error: bad}
   const fm = readPromptFrontMatter(promptText)
@@ -238,7 +194,7 @@ export function skillFromPrompt(name: string, promptText: string): {skillMd: str
   const hint = fm.argumentHint && singleLine(fm.argumentHint) !== '' ? ` (arguments: ${singleLine(fm.argumentHint)})` : ''
   const description = cut(base + hint, SKILL_DESCRIPTION_MAX)
   const skillMd = `---\nname: ${JSON.stringify(name)}\ndescription: ${JSON.stringify(description)}\n---\n${body.startsWith('\n') ? '' : '\n'}${body}`
-  const check = readSkillFrontMatter(skillMd)
+  const check = await readSkillFrontMatter(skillMd)
   if (!check.ok || check.name !== name || check.description !== description) return {error: `the skill would not read back as written (${check.ok ? 'different name or description' : check.problem})`}
   return {skillMd}
 }

@@ -22,18 +22,18 @@ async function check(s: Sandbox, codexBin: string = CODEX.v116) {
 const fm = (yaml: string) => readSkillFrontMatter(`---\n${yaml}\n---\n\nBody\n`)
 
 describe('SKILL.md front matter, as the skills loader reads it', () => {
-  it('reads name and description, folding whitespace as Codex does', () => {
-    expect(fm('name: greeter\ndescription: |-\n  Greets people\n  by name')).toEqual({ok: true, name: 'greeter', description: 'Greets people by name', shortDescription: null})
-    expect(fm('name: "quoted: yes"\ndescription: \'it\'\'s fine\'\nmetadata:\n  short-description: short')).toEqual({ok: true, name: 'quoted: yes', description: "it's fine", shortDescription: 'short'})
-    expect(fm('name: x\ndescription: >\n  folded\n  text\n# a comment\nother: [1, 2]')).toMatchObject({ok: true, description: 'folded text'})
+  it('reads name and description, folding whitespace as Codex does', async () => {
+    expect(await fm('name: greeter\ndescription: |-\n  Greets people\n  by name')).toEqual({ok: true, name: 'greeter', description: 'Greets people by name', shortDescription: null})
+    expect(await fm('name: "quoted: yes"\ndescription: \'it\'\'s fine\'\nmetadata:\n  short-description: short')).toEqual({ok: true, name: 'quoted: yes', description: "it's fine", shortDescription: 'short'})
+    expect(await fm('name: x\ndescription: >\n  folded\n  text\n# a comment\nother: [1, 2]')).toMatchObject({ok: true, description: 'folded text'})
   })
 
   it.each([
     ['no front matter', 'Just text\n', /^missing YAML frontmatter/],
     ['unclosed', '---\nname: x\ndescription: y\n', /^missing YAML frontmatter/],
     ['empty', '---\n---\n', /^missing YAML frontmatter/],
-  ])('%s: not loaded', (_, text, problem) => {
-    expect(readSkillFrontMatter(text)).toEqual({ok: false, problem: expect.stringMatching(problem)})
+  ])('%s: not loaded', async (_, text, problem) => {
+    expect(await readSkillFrontMatter(text)).toEqual({ok: false, problem: expect.stringMatching(problem)})
   })
 
   it.each([
@@ -47,19 +47,19 @@ describe('SKILL.md front matter, as the skills loader reads it', () => {
     ['name: x\ndescription: y\nstray line', /^invalid YAML/],
     [`name: ${'n'.repeat(65)}\ndescription: y`, /^invalid name: exceeds maximum length of 64/],
     [`name: x\ndescription: ${'💡'.repeat(1025)}`, /^invalid description: exceeds maximum length of 1024/],
-  ])('%j: not loaded (newer Codex builds that load it anyway: %s)', (yaml, problem, loadsFrom?: string) => {
-    expect(fm(yaml)).toEqual({ok: false, problem: expect.stringMatching(problem), ...(loadsFrom ? {loadsFrom} : {})})
+  ])('%j: not loaded (newer Codex builds that load it anyway: %s)', async (yaml, problem, loadsFrom?: string) => {
+    expect(await fm(yaml)).toEqual({ok: false, problem: expect.stringMatching(problem), ...(loadsFrom ? {loadsFrom} : {})})
   })
 
-  it('reads a plain scalar as its text, as serde_yaml gives it to a String (every pinned release loads these)', () => {
-    expect(fm('name: true\ndescription: 0x1F')).toMatchObject({ok: true, name: 'true', description: '0x1F'})
-    expect(fm('name: 1.50\ndescription: ~')).toMatchObject({ok: true, name: '1.50', description: '~'})
-    expect(fm('base: &d shared words\nname: alias\ndescription: *d')).toMatchObject({ok: true, description: 'shared words'})
-    expect(fm('name: x\ndescription: "true"')).toMatchObject({ok: true, description: 'true'})
+  it('reads a plain scalar as its text, as serde_yaml gives it to a String (every pinned release loads these)', async () => {
+    expect(await fm('name: true\ndescription: 0x1F')).toMatchObject({ok: true, name: 'true', description: '0x1F'})
+    expect(await fm('name: 1.50\ndescription: ~')).toMatchObject({ok: true, name: '1.50', description: '~'})
+    expect(await fm('base: &d shared words\nname: alias\ndescription: *d')).toMatchObject({ok: true, description: 'shared words'})
+    expect(await fm('name: x\ndescription: "true"')).toMatchObject({ok: true, description: 'true'})
   })
 
-  it('limits count characters, not bytes', () => {
-    expect(fm(`name: x\ndescription: ${'💡'.repeat(1024)}`).ok).toBe(true)
+  it('limits count characters, not bytes', async () => {
+    expect((await fm(`name: x\ndescription: ${'💡'.repeat(1024)}`)).ok).toBe(true)
   })
 })
 

@@ -88,10 +88,10 @@ describe.each([
     const codexHome = path.join(s.home, '.codex')
     const expected: [string, string][] = []
     for (const [name, text] of Object.entries(PROMPTS)) {
-      const made = skillFromPrompt(name, text)
+      const made = await skillFromPrompt(name, text)
       if ('error' in made) throw new Error(`${name}: ${made.error}`)
       put(path.join(codexHome, 'skills', name, 'SKILL.md'), made.skillMd)
-      const read = readSkillFrontMatter(made.skillMd)
+      const read = await readSkillFrontMatter(made.skillMd)
       if (!read.ok) throw new Error(`${name}: ${read.problem}`)
       expected.push([read.name, read.description])
     }
@@ -103,22 +103,22 @@ describe.each([
 })
 
 describe('skillFromPrompt (pure)', () => {
-  it('takes the description from the front matter, else the first line; keeps the argument hint; the body follows unchanged', () => {
-    const made = skillFromPrompt('review', '---\ndescription: Review the staged diff\nargument-hint: FILE\n---\nReview $1.\n')
+  it('takes the description from the front matter, else the first line; keeps the argument hint; the body follows unchanged', async () => {
+    const made = await skillFromPrompt('review', '---\ndescription: Review the staged diff\nargument-hint: FILE\n---\nReview $1.\n')
     expect(made).toEqual({skillMd: '---\nname: "review"\ndescription: "Review the staged diff (arguments: FILE)"\n---\n\nReview $1.\n'})
-    expect(skillFromPrompt('notes', '# Release notes\n\nWrite them.\n')).toEqual({skillMd: '---\nname: "notes"\ndescription: "Release notes"\n---\n\n# Release notes\n\nWrite them.\n'})
+    expect(await skillFromPrompt('notes', '# Release notes\n\nWrite them.\n')).toEqual({skillMd: '---\nname: "notes"\ndescription: "Release notes"\n---\n\n# Release notes\n\nWrite them.\n'})
   })
 
-  it('refuses a name Codex would not load as a skill folder', () => {
-    expect(skillFromPrompt('.hidden', 'x')).toMatchObject({error: expect.stringMatching(/hidden folder/)})
-    expect(skillFromPrompt('n'.repeat(65), 'x')).toMatchObject({error: expect.stringMatching(/longer than 64/)})
-    expect(skillFromPrompt('a b ', 'x')).toMatchObject({error: expect.stringMatching(/spaces at its ends/)})
+  it('refuses a name Codex would not load as a skill folder', async () => {
+    expect(await skillFromPrompt('.hidden', 'x')).toMatchObject({error: expect.stringMatching(/hidden folder/)})
+    expect(await skillFromPrompt('n'.repeat(65), 'x')).toMatchObject({error: expect.stringMatching(/longer than 64/)})
+    expect(await skillFromPrompt('a b ', 'x')).toMatchObject({error: expect.stringMatching(/spaces at its ends/)})
   })
 
-  it('cuts a long description to Codex\'s limit', () => {
-    const made = skillFromPrompt('long', `---\ndescription: ${'word '.repeat(400)}\n---\nx\n`)
+  it('cuts a long description to Codex\'s limit', async () => {
+    const made = await skillFromPrompt('long', `---\ndescription: ${'word '.repeat(400)}\n---\nx\n`)
     if ('error' in made) throw new Error(made.error)
-    const read = readSkillFrontMatter(made.skillMd)
+    const read = await readSkillFrontMatter(made.skillMd)
     expect(read.ok && [...read.description].length).toBeLessThanOrEqual(1024)
   })
 })
