@@ -2,10 +2,10 @@ import {constants} from 'node:fs'
 import {access, mkdir, mkdtemp, open, realpath, rm, stat} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import semver from 'semver'
+import * as semver from '../semver.js'
 
 import {run, type RunOptions, type RunResult} from '../process.js'
-import {binaryIdentity, lookup, readCache, rememberOnDisk} from './binary-cache.js'
+import {binaryIdentity, lookup, platformBinaryCandidates, readCache, rememberOnDisk} from './binary-cache.js'
 import type {CodexInfo, InstallMethod} from './types.js'
 
 /** Below the check's 10 s, so a hung binary is reported with its reason, not as a generic timeout. */
@@ -112,8 +112,38 @@ export async function codexCommand(bin: string): Promise<{file: string; args: st
   }
 }
 
-/** Runs the codex binary; a timeout kills it together with the native binary a launcher started. */
+/**
+ * npm's launcher (codex.js) only finds its native binary and starts it with a few variables: which
+ * package manager installed it, the package's folder, PATH with the tools it bundles. That costs a
+ * second Node start-up per call; the native binary is started here directly, with the same
+ * variables. Null when `bin` is not such a launcher or its binary is not where launchers look.
+ */
+export async function nativeCommand(bin: string, env: NodeJS.ProcessEnv): Promise<{file: string; env: NodeJS.ProcessEnv} | null> {
+  const real = await realpath(bin).catch(() => null)
+  if (!real || !/\.[cm]?js$/.test(real)) return null
+  for (const candidate of platformBinaryCandidates(real)) {
+    try {
+      await access(candidate, constants.X_OK)
+    } catch {
+      continue
+    }
+    const install = installMethod(real)
+    const manager = install === 'pnpm' ? 'PNPM' : install === 'bun' ? 'BUN' : 'NPM'
+    const tools = path.join(path.dirname(path.dirname(candidate)), 'path')
+    const hasTools = (await stat(tools).catch(() => null))?.isDirectory() ?? false
+    const native: NodeJS.ProcessEnv = {...env, CODEX_MANAGED_PACKAGE_ROOT: path.dirname(path.dirname(real))}
+    for (const m of ['NPM', 'BUN', 'PNPM', 'VITE_PLUS']) delete native[`CODEX_MANAGED_BY_${m}`]
+    native[`CODEX_MANAGED_BY_${manager}`] = '1'
+    if (hasTools) native.PATH = [tools, env.PATH].filter(Boolean).join(path.delimiter)
+    return {file: candidate, env: native}
+  }
+  return null
+}
+
+/** Runs the codex binary (the native one behind npm's launcher); a timeout kills it with whatever it started. */
 export async function runCodex(bin: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
+  const native = await nativeCommand(bin, options.env ?? process.env)
+  if (native) return run(native.file, args, {...options, env: native.env, killTree: true})
   const command = await codexCommand(bin)
   return run(command.file, [...command.args, ...args], {...options, killTree: true})
 }

@@ -72,6 +72,14 @@ async function walk(root: string): Promise<string[]> {
   return found.sort()
 }
 
+/** `git check-ignore -z -v -n --no-index` for these repo-relative paths: its stdout, or an error. */
+export async function checkIgnore(root: string, paths: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
+  // --no-index: judge the rules even for a tracked file; -n: also report paths no rule matches
+  const r = await git(root, ['check-ignore', '-z', '-v', '-n', '--no-index', '--stdin'], {env, input: paths.map((p) => p + '\0').join('')})
+  if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`git check-ignore failed: ${r.stderr.trim().split('\n')[0] ?? ''}`)
+  return r.stdout
+}
+
 export async function readRepoFacts(root: string, env: NodeJS.ProcessEnv): Promise<RepoFacts> {
   const r = await git(root, ['ls-files', '-z', '-t', '--cached', '--others', '--exclude-standard'], {env})
   if (r.exitCode === 0) return {root, git: true, ...parseTaggedList(r.stdout)}

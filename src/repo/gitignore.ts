@@ -8,11 +8,14 @@ import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {Action} from '../actions/types.js'
-import {isInside} from '../context/chain.js'
+import {isInside, statOrUndefined} from '../context/chain.js'
 import type {Context} from '../context/types.js'
 import {liveConfigOf} from '../declared/set.js'
 import {git} from '../process.js'
-import {nulList, repoPath, type RepoFacts} from './facts.js'
+import {checkIgnore, nulList, repoPath, type RepoFacts} from './facts.js'
+import {ignoringRule, type IgnoreRule} from './ignore-rules.js'
+
+export type {IgnoreRule} from './ignore-rules.js'
 
 export interface GitignoreLine {
   /** 1-based. */
@@ -73,12 +76,6 @@ export function simplifyGitignore(text: string, prefix: string, wanted = configL
 }
 
 /** The rule that matches a path, as `git check-ignore -v` reports it. */
-export interface IgnoreRule {
-  source: string
-  line: number
-  pattern: string
-}
-
 /** `-z -v` output: source, line, pattern, path, each NUL-terminated; an empty source means no rule. */
 function parseCheckIgnore(stdout: string): Map<string, IgnoreRule> {
   const fields = stdout.split('\0')
@@ -92,10 +89,14 @@ function parseCheckIgnore(stdout: string): Map<string, IgnoreRule> {
 
 async function rulesFor(repo: string, paths: readonly string[], env: NodeJS.ProcessEnv): Promise<Map<string, IgnoreRule>> {
   if (paths.length === 0) return new Map()
-  // --no-index: judge the rules even for a tracked file; -n: also report paths no rule matches
-  const r = await git(repo, ['check-ignore', '-z', '-v', '-n', '--no-index', '--stdin'], {env, input: paths.map((p) => p + '\0').join('')})
-  if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`git check-ignore failed: ${r.stderr.trim().split('\n')[0] ?? ''}`)
-  return parseCheckIgnore(r.stdout)
+  return parseCheckIgnore(await checkIgnore(repo, paths, env))
+}
+
+/** The rule ignoring the live config.toml: read from the .gitignore files where they are plain enough (ignore-rules.ts), else asked of git. */
+async function configRule(repo: string, config: string, facts: RepoFacts | null, env: NodeJS.ProcessEnv): Promise<IgnoreRule | undefined> {
+  // git's listing holds every file it would add: one that exists and is missing from it is ignored
+  const ignored = facts?.git === true && !facts.tracked.has(config) && !facts.files.includes(config) && (await statOrUndefined(path.join(repo, config), false)) !== undefined
+  return ignoringRule(repo, config, ignored) ?? (await rulesFor(repo, [config], env)).get(config)
 }
 
 const ignores = (rule: IgnoreRule | undefined) => rule !== undefined && !rule.pattern.startsWith('!')
@@ -133,8 +134,7 @@ export async function readGitignore(repo: string, codexDir: string, liveConfig: 
   const rel = repoPath(repo, codexDir)
   const config = repoPath(repo, liveConfig)
   const tracked = facts ? facts.files.filter((f) => facts.tracked.has(f) && (rel === '' || f === rel || f.startsWith(rel + '/'))) : []
-  const rules = await rulesFor(repo, [config], env)
-  const rule = rules.get(config)
+  const rule = await configRule(repo, config, facts, env)
 
   // .gitignore files from the top down to the codex folder: the broad lines may sit in any of them
   const parts = rel.split('/')

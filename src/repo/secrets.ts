@@ -11,6 +11,7 @@ import type {Context} from '../context/types.js'
 import type {DeclaredSet} from '../declared/set.js'
 import {git} from '../process.js'
 import {globEscape, repoPath, type RepoFacts} from './facts.js'
+import {byCodePoint} from '../words.js'
 
 export interface SecretsState {
   repo: string | null
@@ -43,7 +44,7 @@ async function addedInHistory(repo: string, specs: readonly string[], env: NodeJ
     if (line.startsWith('@')) commit = line.slice(1)
     else if (line.trim() !== '' && commit) commits.set(line, [...(commits.get(line) ?? []), commit])
   }
-  return [...commits].sort(([a], [b]) => a.localeCompare(b)).map(([p, ids]) => ({path: path.join(repo, p), commits: ids}))
+  return [...commits].sort(([a], [b]) => byCodePoint(a, b)).map(([p, ids]) => ({path: path.join(repo, p), commits: ids}))
 }
 
 async function gitSecrets(set: DeclaredSet, facts: RepoFacts, env: NodeJS.ProcessEnv): Promise<Pick<SecretsState, 'tracked' | 'everCommitted' | 'unignored'>> {

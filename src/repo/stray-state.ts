@@ -3,6 +3,7 @@
  * item belongs in CODEX_HOME, and the moves that put it there (shared by the migration and the
  * stray-state fix). Links are listed, never followed; a secret's content is never read.
  */
+import {readdirSync} from 'node:fs'
 import {lstat, readdir, readlink, realpath} from 'node:fs/promises'
 import path from 'node:path'
 
@@ -13,7 +14,7 @@ import {statOrUndefined} from '../context/chain.js'
 import type {Context} from '../context/types.js'
 import type {DeclaredSet, SourceFolder} from '../declared/set.js'
 import {repoPath} from './facts.js'
-import {shellQuote} from '../words.js'
+import {byCodePoint, shellQuote} from '../words.js'
 
 /** One piece of Codex runtime state found in a repository folder that holds declared sources. */
 export interface StrayItem {
@@ -24,6 +25,7 @@ export interface StrayItem {
   secret: boolean
   /** Files inside a folder, counted without following links. */
   files?: number
+  /** A file's size. */
   bytes?: number
   /** A link's target as written. */
   target?: string
@@ -69,7 +71,7 @@ export async function findStatePaths(dir: string, patterns: readonly string[], r
     throw error
   }
   const found: string[] = []
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of entries.sort((a, b) => byCodePoint(a.name, b.name))) {
     const childRel = rel ? `${rel}/${entry.name}` : entry.name
     if (matchesState(childRel, patterns)) found.push(childRel)
     else if (entry.isDirectory() && leadsToState(childRel, patterns)) found.push(...(await findStatePaths(dir, patterns, childRel)))
@@ -77,22 +79,14 @@ export async function findStatePaths(dir: string, patterns: readonly string[], r
   return found
 }
 
-/** Files and bytes under a folder, by lstat only: a secret's content is never read. */
-async function measureFolder(dir: string): Promise<{files: number; bytes: number}> {
+/**
+ * The files under a folder, from its listings alone (no stat per file: 20,000 sessions are counted
+ * in a few reads of the folder); a secret's content is never read.
+ */
+function countFiles(dir: string): {files: number} {
   let files = 0
-  let bytes = 0
-  for (const entry of await readdir(dir, {withFileTypes: true})) {
-    const full = path.join(dir, entry.name)
-    if (entry.isDirectory()) {
-      const inner = await measureFolder(full)
-      files += inner.files
-      bytes += inner.bytes
-    } else {
-      files += 1
-      bytes += (await lstat(full)).size
-    }
-  }
-  return {files, bytes}
+  for (const entry of readdirSync(dir, {withFileTypes: true})) files += entry.isDirectory() ? countFiles(path.join(dir, entry.name)).files : 1
+  return {files}
 }
 
 function patternRank(name: string, patterns: readonly string[]): number {
@@ -111,7 +105,19 @@ async function samePlace(a: string, b: string): Promise<boolean> {
 }
 
 /** Runtime state in the repository folders that hold declared sources, secrets first, each with where it belongs. */
-export async function findStrayState(ctx: Context, home: Home, set: DeclaredSet): Promise<StrayItem[]> {
+/** Found once per declared set (codex-home and stray-state both ask, before and after their plans). */
+const found = new WeakMap<DeclaredSet, Map<string, Promise<StrayItem[]>>>()
+
+export function findStrayState(ctx: Context, home: Home, set: DeclaredSet): Promise<StrayItem[]> {
+  const key = `${ctx.codexHome}\0${ctx.dotfiles}\0${home.kind}\0${home.isCodexDir}`
+  const known = found.get(set) ?? new Map<string, Promise<StrayItem[]>>()
+  found.set(set, known)
+  let items = known.get(key)
+  if (!items) known.set(key, (items = lookForStrayState(ctx, home, set)))
+  return items
+}
+
+async function lookForStrayState(ctx: Context, home: Home, set: DeclaredSet): Promise<StrayItem[]> {
   if (!ctx.dotfiles) return []
   const patterns = statePatterns(ctx)
   const facts = await ctx.repo()
@@ -136,7 +142,7 @@ export async function findStrayState(ctx: Context, home: Home, set: DeclaredSet)
     }
   }
   const ordered = items.map((item) => ({item, rank: patternRank(item.name, patterns)}))
-  ordered.sort((a, b) => a.rank - b.rank || a.item.name.localeCompare(b.item.name))
+  ordered.sort((a, b) => a.rank - b.rank || byCodePoint(a.item.name, b.item.name))
   return ordered.map((o) => o.item)
 }
 
@@ -146,7 +152,7 @@ async function describePath(full: string, name: string, destination: string, sep
   const where = {destination, inCodexHome}
   const secret = isSecret(name)
   if (info.isSymbolicLink()) return {name, path: full, kind: 'link', secret, target: await readlink(full), ...where}
-  if (info.isDirectory()) return {name, path: full, kind: 'dir', secret, ...(await measureFolder(full)), ...where}
+  if (info.isDirectory()) return {name, path: full, kind: 'dir', secret, ...countFiles(full), ...where}
   return {name, path: full, kind: 'file', secret, bytes: info.size, ...where}
 }
 
