@@ -39,10 +39,9 @@ async function bundle(rootHelp) {
 
 await bundle('')
 // `doctor --help` always goes through oclif; `--help` is the same command's help
-const help = spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), 'doctor', '--help'], {
-  encoding: 'utf8',
-  env: {...process.env, OCLIF_COLUMNS: '80', NO_COLOR: '1'},
-})
+const helpEnv = {...process.env, OCLIF_COLUMNS: '80', NO_COLOR: '1'}
+delete helpEnv.FORCE_COLOR
+const help = spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), 'doctor', '--help'], {encoding: 'utf8', env: helpEnv})
 if (help.status !== 0 || !help.stdout.includes('codex-doctor [CHECK_ID...]')) {
   process.stderr.write(`build: could not render --help (exit ${help.status}):\n${help.stderr}`)
   process.exit(1)

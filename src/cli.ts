@@ -42,9 +42,10 @@ async function fast(argv: readonly string[]): Promise<boolean> {
   if (argv.includes('--help')) return false
   const parsed = parseDoctorArgs(argv)
   if (!parsed) return false
-  // the repository is located and its listing (git, a process) started first: it runs while the checks load
-  const {locateEarly} = await import('./context/locate.js')
-  const early = await locateEarly({codexHome: parsed.flags['codex-home'], dotfiles: parsed.flags.dotfiles})
+  // the repository is located and its listing (git, a process) started first: it runs while the
+  // checks load. Not for a fixer, which takes its lock before it looks at anything.
+  const fixing = parsed.flags.fix && !parsed.flags['dry-run']
+  const early = fixing ? null : await (await import('./context/locate.js')).locateEarly({codexHome: parsed.flags['codex-home'], dotfiles: parsed.flags.dotfiles})
   const {runDoctor} = await import('./commands/run-doctor.js')
   try {
     process.exitCode = await runDoctor(parsed.ids, parsed.flags, Promise.resolve(early))

@@ -106,7 +106,6 @@ export async function findDotfiles(opts: {flag?: string; env: NodeJS.ProcessEnv;
   return {dotfiles: null, source: null}
 }
 
-
 export interface Located {
   env: NodeJS.ProcessEnv
   cwd: string
