@@ -30,6 +30,10 @@ const option = (name, fallback) => {
 const rounds = Number(option('rounds', 11))
 const sessions = Number(option('sessions', 20_000))
 const only = option('only', null)
+if (!(rounds >= 1 && sessions >= 1) || ![null, 'start', 'history', 'migrate'].includes(only)) {
+  console.error('usage: node scripts/bench.js [--rounds N] [--sessions N] [--only start|history|migrate]')
+  process.exit(2)
+}
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b)

@@ -6,7 +6,7 @@
  * the commonest help needs no oclif at all. With --manifest, then oclif's manifest, from the bundle.
  */
 import {execFileSync, spawnSync} from 'node:child_process'
-import {rmSync} from 'node:fs'
+import {existsSync, renameSync, rmSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -38,10 +38,19 @@ async function bundle(rootHelp) {
 }
 
 await bundle('')
-// `doctor --help` always goes through oclif; `--help` is the same command's help
+// `doctor --help` always goes through oclif; `--help` is the same command's help. oclif reads flags
+// from .oclif.manifest.json when there is one: set aside, so the help is the code's, not a stale manifest's
+const manifest = path.join(root, '.oclif.manifest.json')
+const aside = `${manifest}.build-aside`
+if (existsSync(manifest)) renameSync(manifest, aside)
 const helpEnv = {...process.env, OCLIF_COLUMNS: '80', NO_COLOR: '1'}
 delete helpEnv.FORCE_COLOR
-const help = spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), 'doctor', '--help'], {encoding: 'utf8', env: helpEnv})
+let help
+try {
+  help = spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), 'doctor', '--help'], {encoding: 'utf8', env: helpEnv})
+} finally {
+  if (existsSync(aside)) renameSync(aside, manifest)
+}
 if (help.status !== 0 || !help.stdout.includes('codex-doctor [CHECK_ID...]')) {
   process.stderr.write(`build: could not render --help (exit ${help.status}):\n${help.stderr}`)
   process.exit(1)

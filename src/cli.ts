@@ -1,10 +1,12 @@
 /**
  * The way in (bin/run.js). The commands people run after every `just switch` start here without
  * loading oclif: `codex-doctor [CHECK_ID...] [FLAGS]` (parsed by the doctor's own flag table),
- * `--version`, `checks` and `--help` (its text rendered by oclif at build time, scripts/build.js).
- * Anything else (undo, demo, a flag the fast parser does not know, a wider terminal's help) goes
- * to oclif, which parses and reports it as it always did.
+ * `--version`, `checks` and `--help` off a terminal (its text rendered by oclif at build time,
+ * scripts/build.js). Anything else (undo, demo, a flag the fast parser does not know, help on a
+ * terminal) goes to oclif, which parses and reports it as it always did.
  */
+import isWsl from 'is-wsl'
+
 import {CHECK_TITLES} from './checks/titles.js'
 import {parseDoctorArgs} from './commands/doctor-flags.js'
 import {reportFailure} from './commands/failure.js'
@@ -14,18 +16,21 @@ import {VERSION} from './version.js'
 /** `codex-doctor [CHECK_ID...]` is the `doctor` command; only these words name another one. */
 const SUBCOMMANDS = new Set(['checks', 'undo', 'demo', 'doctor', '--version', '-v'])
 
-/** oclif's width for help: OCLIF_COLUMNS, else the terminal's, else 80. */
-function helpColumns(): number {
-  const set = Number.parseInt(process.env.OCLIF_COLUMNS ?? '', 10)
-  if (set > 0) return set
-  return process.stdout.isTTY ? process.stdout.columns || 80 : 80
+/**
+ * Whether oclif would print --help exactly as rendered at build time: off a terminal (no bold
+ * headings), without FORCE_COLOR, at its default width of 80 columns.
+ */
+function plainHelp(): boolean {
+  const columns = process.env.OCLIF_COLUMNS
+  return !process.stdout.isTTY && !process.env.FORCE_COLOR && (columns === undefined || columns === '' || Number.parseInt(columns, 10) === ROOT_HELP_COLUMNS)
 }
 
 /** What the command line asks for, answered without oclif where it can be; false: oclif's turn. */
 async function fast(argv: readonly string[]): Promise<boolean> {
   const [first, ...rest] = argv
   if ((first === '--version' || first === '-v') && rest.length === 0) {
-    process.stdout.write(`codex-doctor/${VERSION} ${process.platform}-${process.arch} node-${process.version}\n`)
+    // oclif's user agent, word for word: its platform is wsl on WSL (the same is-wsl), its arch x86 for ia32
+    process.stdout.write(`codex-doctor/${VERSION} ${isWsl ? 'wsl' : process.platform}-${process.arch === 'ia32' ? 'x86' : process.arch} node-${process.version}\n`)
     return true
   }
   if (first === 'checks' && rest.length === 0) {
@@ -34,7 +39,7 @@ async function fast(argv: readonly string[]): Promise<boolean> {
     process.stdout.write(rows.map(([id, title]) => `${id.padEnd(width)}  ${title}\n`).join(''))
     return true
   }
-  if (first === '--help' && rest.length === 0 && helpColumns() === ROOT_HELP_COLUMNS && ROOT_HELP !== '') {
+  if (first === '--help' && rest.length === 0 && ROOT_HELP !== '' && plainHelp()) {
     process.stdout.write(ROOT_HELP)
     return true
   }

@@ -71,24 +71,25 @@ export function parseDoctorArgs(args: readonly string[]): {ids: string[]; flags:
     if (!arg.startsWith('--') || arg === '--') return null
     const eq = arg.indexOf('=')
     const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq)
-    const negated = name.startsWith('no-') ? name.slice(3) : null
-    const spec = (DOCTOR_FLAGS as Record<string, FlagSpec>)[name] ?? (negated ? (DOCTOR_FLAGS as Record<string, FlagSpec>)[negated] : undefined)
+    const table = DOCTOR_FLAGS as Record<string, FlagSpec>
+    const own = table[name]
+    // `--no-X` only for a boolean X that has that form (never `--no-dotfiles DIR`)
+    const negated = !own && name.startsWith('no-') && table[name.slice(3)]?.kind === 'boolean' && table[name.slice(3)]?.allowNo ? name.slice(3) : null
+    const spec = own ?? (negated ? table[negated] : undefined)
     if (!spec) return null
     if (spec.kind === 'boolean') {
       if (eq !== -1) return null
-      if (negated && !(DOCTOR_FLAGS as Record<string, FlagSpec>)[name]) {
-        if (!spec.allowNo) return null
-        flags[negated] = false
-      } else flags[name] = true
+      if (negated) flags[negated] = false
+      else flags[name] = true
       continue
     }
     const value = eq !== -1 ? arg.slice(eq + 1) : args[++i]
-    if (value === undefined || (eq === -1 && value.startsWith('-'))) return null
+    // a value that looks like a flag (`--dotfiles=--json` too) is for oclif to judge
+    if (value === undefined || value.startsWith('-')) return null
     if (spec.multiple) {
       flags[name] = [...((flags[name] as string[] | undefined) ?? []), value]
       afterMultiple = true
-    }
-    else if (flags[name] !== undefined) return null
+    } else if (flags[name] !== undefined) return null
     else flags[name] = value
   }
   for (const [name, spec] of Object.entries(DOCTOR_FLAGS as Record<string, FlagSpec>)) {

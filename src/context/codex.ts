@@ -1,5 +1,5 @@
 import {constants} from 'node:fs'
-import {access, mkdir, mkdtemp, open, realpath, rm, stat} from 'node:fs/promises'
+import {access, mkdir, mkdtemp, open, readFile, realpath, rm, stat} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import * as semver from '../semver.js'
@@ -121,6 +121,9 @@ export async function codexCommand(bin: string): Promise<{file: string; args: st
 export async function nativeCommand(bin: string, env: NodeJS.ProcessEnv): Promise<{file: string; env: NodeJS.ProcessEnv} | null> {
   const real = await realpath(bin).catch(() => null)
   if (!real || !/\.[cm]?js$/.test(real)) return null
+  // only @openai/codex's own launcher: any other script is run as it is
+  const pkg = await readFile(path.join(path.dirname(path.dirname(real)), 'package.json'), 'utf8').catch(() => '')
+  if (!/"name"\s*:\s*"@openai\/codex"/.test(pkg)) return null
   for (const candidate of platformBinaryCandidates(real)) {
     try {
       await access(candidate, constants.X_OK)

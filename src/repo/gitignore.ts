@@ -75,7 +75,6 @@ export function simplifyGitignore(text: string, prefix: string, wanted = configL
   return out.join('\n')
 }
 
-/** The rule that matches a path, as `git check-ignore -v` reports it. */
 /** `-z -v` output: source, line, pattern, path, each NUL-terminated; an empty source means no rule. */
 function parseCheckIgnore(stdout: string): Map<string, IgnoreRule> {
   const fields = stdout.split('\0')
@@ -96,7 +95,7 @@ async function rulesFor(repo: string, paths: readonly string[], env: NodeJS.Proc
 async function configRule(repo: string, config: string, facts: RepoFacts | null, env: NodeJS.ProcessEnv): Promise<IgnoreRule | undefined> {
   // git's listing holds every file it would add: one that exists and is missing from it is ignored
   const ignored = facts?.git === true && !facts.tracked.has(config) && !facts.files.includes(config) && (await statOrUndefined(path.join(repo, config), false)) !== undefined
-  return ignoringRule(repo, config, ignored) ?? (await rulesFor(repo, [config], env)).get(config)
+  return ignoringRule(repo, config, ignored, env) ?? (await rulesFor(repo, [config], env)).get(config)
 }
 
 const ignores = (rule: IgnoreRule | undefined) => rule !== undefined && !rule.pattern.startsWith('!')

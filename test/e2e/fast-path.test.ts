@@ -48,6 +48,13 @@ describe('the fast path answers as oclif does', () => {
     expect(cli(['help'], s.env)).toEqual(fast)
   })
 
+  it('FORCE_COLOR goes to oclif, which may color its help', () => {
+    const env: NodeJS.ProcessEnv = {...s.env, FORCE_COLOR: '1'}
+    delete env.NO_COLOR
+    const [fast, oclif] = [cli(['--help'], env), viaOclif(['doctor', '--help'], env)]
+    expect([fast.status, fast.stdout]).toEqual([oclif.status, oclif.stdout])
+  })
+
   it('another width of terminal goes to oclif, which wraps for it', () => {
     const wide = cli(['--help'], {...s.env, OCLIF_COLUMNS: '120'})
     expect(wide.stdout).not.toEqual(cli(['--help'], s.env).stdout)
@@ -68,7 +75,7 @@ describe('parseDoctorArgs reads a command line as oclif does', () => {
     ['--probe'],
     ['--codex-home', '/x', '--dotfiles=/y', '--codex-bin', 'c', '--min-version', '0.90.0'],
     ['--fix', '--ignore-running-codex', 'links'],
-    ['--codex-home=--weird'],
+    ['--codex-home=weird=value'],
   ]
   for (const argv of lines) {
     it(argv.join(' ') || '(nothing)', async () => {
@@ -81,7 +88,7 @@ describe('parseDoctorArgs reads a command line as oclif does', () => {
     })
   }
 
-  const others = [['--skip', 'links', 'nix'], ['--bogus'], ['--skip'], ['--dry-run'], ['--json=yes'], ['-x'], ['--', 'links'], ['--codex-home', '/a', '--codex-home', '/b'], ['--no-json'], ['--ignore-running-codex']]
+  const others = [['--skip', 'links', 'nix'], ['--bogus'], ['--skip'], ['--dry-run'], ['--json=yes'], ['-x'], ['--', 'links'], ['--codex-home', '/a', '--codex-home', '/b'], ['--no-json'], ['--ignore-running-codex'], ['--fix', '--no-codex-home', '/tmp/x'], ['--no-dotfiles=/x'], ['--no-skip', 'links'], ['--dotfiles=--json'], ['--skip=--fix'], ['--codex-bin=-x']]
   for (const argv of others) {
     it(`${argv.join(' ')}: left to oclif`, () => {
       expect(parseDoctorArgs(argv)).toBeNull()
