@@ -21,6 +21,8 @@ export interface RunOptions {
   input?: string
   /** On timeout, kill the child's whole process group: a launcher (npm's codex.js) leaves its real binary holding our pipes otherwise. */
   killTree?: boolean
+  /** Killed (as on a timeout) when this aborts: a run whose answer is no longer wanted. */
+  signal?: AbortSignal
 }
 
 const MAX_BUFFER = 16 * 1024 * 1024
@@ -68,6 +70,9 @@ export function run(file: string, args: readonly string[], options: RunOptions =
             timedOut = true
             kill()
           }, options.timeoutMs)
+    const onAbort = () => kill()
+    if (options.signal?.aborted) kill()
+    else options.signal?.addEventListener('abort', onAbort, {once: true})
     child.on('error', (error: NodeJS.ErrnoException) => {
       failedToStart = error.code ?? error.message
     })
@@ -77,6 +82,7 @@ export function run(file: string, args: readonly string[], options: RunOptions =
     }
     child.on('close', (code, signal) => {
       clearTimeout(timer)
+      options.signal?.removeEventListener('abort', onAbort)
       // a program that could not start still closes, with a negative errno as its "code"
       const started = failedToStart === undefined
       resolve({

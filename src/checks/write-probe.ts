@@ -80,7 +80,7 @@ async function entryKind(p: string): Promise<EntryKind> {
  * The experiment: a throwaway CODEX_HOME whose config.toml is a two-hop chain
  * (absolute, then relative) to a real file; one config write; then a look at the disk.
  */
-export async function probe(bin: string, env: NodeJS.ProcessEnv, temp: string): Promise<ProbeObservation> {
+export async function probe(bin: string, env: NodeJS.ProcessEnv, temp: string, signal?: AbortSignal): Promise<ProbeObservation> {
   const root = await realpath(await mkdtemp(path.join(temp, 'codex-doctor-probe-')))
   try {
     const codexHome = path.join(root, 'codex-home')
@@ -106,7 +106,7 @@ export async function probe(bin: string, env: NodeJS.ProcessEnv, temp: string): 
     }
     delete codexEnv.CODEX_SQLITE_HOME
 
-    const add = await runCodex(bin, ['mcp', 'add', PROBE_SERVER, '--', PROBE_COMMAND], {env: codexEnv, cwd: root, timeoutMs: ADD_TIMEOUT_MS})
+    const add = await runCodex(bin, ['mcp', 'add', PROBE_SERVER, '--', PROBE_COMMAND], {env: codexEnv, cwd: root, timeoutMs: ADD_TIMEOUT_MS, signal})
     const observed = {
       add,
       first: await entryKind(first),
@@ -121,21 +121,35 @@ export async function probe(bin: string, env: NodeJS.ProcessEnv, temp: string): 
 }
 
 async function runProbe(ctx: Context): Promise<Outcome> {
+  // the probe needs the binary, not its version: unless its verdict is remembered, it runs while
+  // `codex --version` does, and is stopped if the version says there is nothing to probe
+  const binary = await ctx.codexBinary()
+  const identity = binary ? await binaryIdentity(binary.realPath) : null
+  const cached = identity ? lookup(await readCache(ctx.cacheDir), identity)?.probe : undefined
+  const stop = new AbortController()
+  const started = now()
+  const probing =
+    binary && !cached
+      ? ctx.tempDir().then(async (temp) => ({temp, observed: await probe(binary.bin, ctx.env, temp.dir, stop.signal)}))
+      : null
+  // met below, or dropped after it was stopped: never an unhandled rejection
+  probing?.catch(() => undefined)
+
   const info = await ctx.codex()
-  if (!info.bin || !info.version || !info.realPath) return {status: 'skip', summary: `no Codex to probe: ${info.error ?? 'its version is unknown'}`}
+  if (!info.bin || !info.version || !info.realPath || info.realPath !== binary?.realPath) {
+    stop.abort()
+    await probing?.catch(() => undefined)
+    return {status: 'skip', summary: `no Codex to probe: ${info.error ?? 'its version is unknown'}`}
+  }
   const upgrade = upgradeCommand(info.install)
-  const identity = await binaryIdentity(info.realPath)
   const details: Record<string, unknown> = {bin: info.bin, realPath: info.realPath, version: info.version, keyedBy: identity ? [identity.bin.path, ...(identity.platform ? [identity.platform.path] : [])] : null}
 
-  const cached = identity ? lookup(await readCache(ctx.cacheDir), identity)?.probe : undefined
   if (cached) {
     const remediation = cached.status === 'fail' ? upgradeRemediation(upgrade) : undefined
     return {status: cached.status, summary: cached.summary, details: {...details, cached: true, probedAt: cached.probedAt}, remediation}
   }
 
-  const started = now()
-  const temp = await ctx.tempDir()
-  const observed = await probe(info.bin, ctx.env, temp.dir)
+  const {temp, observed} = await probing!
   const verdict = probeVerdict(observed, upgrade)
   Object.assign(details, {
     cached: false,

@@ -153,7 +153,12 @@ export async function writeCache(cacheDir: string, cache: BinaryCache): Promise<
   }
 }
 
+/** The cache's read-modify-writes, one at a time in this process: the version and the probe verdict may land together. */
+let writing: Promise<unknown> = Promise.resolve()
+
 /** Re-reads the cache and merges `patch` in just before writing: another run may have remembered another binary meanwhile. */
-export async function rememberOnDisk(cacheDir: string, identity: BinaryIdentity, patch: Partial<Omit<BinaryRecord, 'identity'>>): Promise<string | null> {
-  return writeCache(cacheDir, remember(await readCache(cacheDir), identity, patch))
+export function rememberOnDisk(cacheDir: string, identity: BinaryIdentity, patch: Partial<Omit<BinaryRecord, 'identity'>>): Promise<string | null> {
+  const done = writing.then(async () => writeCache(cacheDir, remember(await readCache(cacheDir), identity, patch)))
+  writing = done.catch(() => undefined)
+  return done
 }

@@ -222,17 +222,23 @@ export interface InspectOptions {
 }
 
 /** Finds the binary and asks its version, once per binary identity (cached); never throws. */
+/** The binary to run (`--codex-bin`, else the first `codex` on PATH) and its real path, or why there is none. */
+export async function locateCodex(codexBin: string | undefined, env: NodeJS.ProcessEnv): Promise<{bin: string; realPath: string} | {bin: string | null; error: string}> {
+  const bin = codexBin ? path.resolve(codexBin) : await findOnPath('codex', env.PATH)
+  if (!bin) return {bin: null, error: 'no `codex` on PATH'}
+  try {
+    return {bin, realPath: await realpath(bin)}
+  } catch {
+    return {bin, error: `${bin} does not exist`}
+  }
+}
+
 export async function inspectCodex(codexBin: string | undefined, env: NodeJS.ProcessEnv, options: InspectOptions = {}): Promise<CodexInfo> {
   const timeoutMs = options.timeoutMs ?? VERSION_TIMEOUT_MS
   const none = {realPath: null, version: null, rawVersion: null, install: 'other' as InstallMethod}
-  const bin = codexBin ? path.resolve(codexBin) : await findOnPath('codex', env.PATH)
-  if (!bin) return {...none, bin: null, error: 'no `codex` on PATH'}
-  let real: string
-  try {
-    real = await realpath(bin)
-  } catch {
-    return {...none, bin, error: `${bin} does not exist`}
-  }
+  const found = await locateCodex(codexBin, env)
+  if ('error' in found) return {...none, bin: found.bin, error: found.error}
+  const {bin, realPath: real} = found
   const install = installMethod(real)
   const failed = (error: string, rawVersion: string | null = null): CodexInfo => ({bin, realPath: real, version: null, rawVersion, install, error})
   const identity = options.cacheDir ? await binaryIdentity(real) : null

@@ -3,7 +3,7 @@ import type {DeclaredSet} from '../declared/set.js'
 import {UsageError} from '../errors.js'
 import type {RepoFacts} from '../repo/facts.js'
 import * as semver from '../semver.js'
-import {chooseTempDir, inspectCodex, type TempDir} from './codex.js'
+import {chooseTempDir, inspectCodex, locateCodex, type TempDir} from './codex.js'
 import {loadConfig} from './config.js'
 import {cacheDirOf, listRepo, locate, type Located, stateDirOf} from './locate.js'
 import type {CodexInfo, Context} from './types.js'
@@ -41,6 +41,7 @@ export async function resolveContext(opts: ContextOptions): Promise<Context> {
   let temp: Promise<TempDir> | undefined
   const tempDir = () => (temp ??= chooseTempDir(env, cacheDir, readOnly))
   let codexInfo: Promise<CodexInfo> | undefined
+  let codexBinary: Promise<{bin: string; realPath: string} | null> | undefined
   let declared: Promise<DeclaredSet> | undefined
   let repoFacts: Promise<RepoFacts | null> | undefined = early?.repo
   const repo = () => (repoFacts ??= listRepo({dotfiles, env}))
@@ -59,6 +60,7 @@ export async function resolveContext(opts: ContextOptions): Promise<Context> {
     cacheDir,
     env,
     codex: () => (codexInfo ??= inspectCodex(opts.codexBin, env, {cacheDir, readOnly, tempDir})),
+    codexBinary: () => (codexBinary ??= locateCodex(opts.codexBin, env).then((found) => ('error' in found ? null : found))),
     tempDir,
     repo,
     declared: () => (declared ??= repo().then((facts) => readDeclaredSet({codexHome, home, dotfiles, config, configFile: file, repo: facts, env}))),

@@ -50,6 +50,8 @@ export interface Context {
   env: NodeJS.ProcessEnv
   /** Memoised: runs `codex --version` at most once per run (and once per binary, cached), shared by every check. */
   codex(): Promise<CodexInfo>
+  /** Memoised: the binary codex() runs and its real path, found without running it; null when there is none. */
+  codexBinary(): Promise<{bin: string; realPath: string} | null>
   /** The temp folder for throwaway CODEX_HOMEs: $TMPDIR, else /tmp, else one under the cache folder; memoised. */
   tempDir(): Promise<TempDir>
   /** What git says about the dotfiles repository (one `git ls-files`), null without one; memoised until refresh(). */

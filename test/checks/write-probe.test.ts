@@ -21,6 +21,14 @@ function sandbox(): Sandbox & {tmp: string} {
   return Object.assign(s, {tmp})
 }
 
+const readFileSafe = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return null
+  }
+}
+
 const context = (s: Sandbox, codexBin: string | undefined, probe = true) => resolveContext({env: s.env, cwd: s.home, checkIds: CHECK_IDS, codexBin, probe})
 const cacheFile = (s: Sandbox) => path.join(s.root, 'cache', 'codex-doctor', CACHE_FILE)
 
@@ -113,6 +121,20 @@ describe('write-probe on the real releases', () => {
     const missing = s.p('nowhere', 'codex')
     const result = await runCheck(writeProbe, await context(s, missing))
     expect(result).toMatchObject({status: 'skip', summary: `no Codex to probe: ${missing} does not exist`})
+  })
+
+  it('runs beside `codex --version`, and is stopped, its process killed and its folder removed, when the version says there is nothing to probe', async () => {
+    const s = sandbox()
+    // --version fails at once; the probe's `mcp add` would hang for a minute (a sleep named after this sandbox)
+    const bin = s.write(s.p('fake-bin', 'codex'), `#!/bin/sh\nif [ "$1" = --version ]; then echo broken >&2; exit 3; fi\nexec sleep 61.${process.pid}\n`, 0o755)
+    const started = Date.now()
+    const result = await runCheck(writeProbe, await context(s, bin))
+    expect(result).toMatchObject({status: 'skip', summary: expect.stringMatching(/^no Codex to probe: `codex --version` exited with code 3/)})
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(readdirSync(s.tmp)).toEqual([])
+    // no `mcp add` left running
+    const running = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && (readFileSafe(`/proc/${pid}/cmdline`) ?? '').includes(`61.${process.pid}`))
+    expect(running).toEqual([])
   })
 
   it('reports Codex refusing the write with its first real stderr line', async () => {
