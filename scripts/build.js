@@ -42,14 +42,20 @@ await bundle('')
 // from .oclif.manifest.json when there is one: set aside, so the help is the code's, not a stale manifest's
 const manifest = path.join(root, '.oclif.manifest.json')
 const aside = `${manifest}.build-aside`
+const putBack = () => {
+  if (existsSync(aside)) renameSync(aside, manifest)
+}
+// a build killed while the manifest was aside: this one puts it back first
+if (!existsSync(manifest)) putBack()
 if (existsSync(manifest)) renameSync(manifest, aside)
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => (putBack(), process.exit(130)))
 const helpEnv = {...process.env, OCLIF_COLUMNS: '80', NO_COLOR: '1'}
 delete helpEnv.FORCE_COLOR
 let help
 try {
   help = spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), 'doctor', '--help'], {encoding: 'utf8', env: helpEnv})
 } finally {
-  if (existsSync(aside)) renameSync(aside, manifest)
+  putBack()
 }
 if (help.status !== 0 || !help.stdout.includes('codex-doctor [CHECK_ID...]')) {
   process.stderr.write(`build: could not render --help (exit ${help.status}):\n${help.stderr}`)
