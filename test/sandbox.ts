@@ -167,20 +167,25 @@ export function replaceWithLink(s: Sandbox, at: string, target: string): void {
   symlinkSync(target, at)
 }
 
-/** Lists every path under `dir` with type, mode, link target and content: a fingerprint for "unchanged". */
-export function snapshot(dir: string): Record<string, string> {
+/**
+ * Lists every path under `dir` with type, mode, link target, a file's time and content: a
+ * fingerprint for "unchanged". `micros`: times cut to the microsecond, what a copy across file
+ * systems keeps (`utimes` takes seconds as a float); where a move is a rename, exact times apply.
+ */
+export function snapshot(dir: string, times: 'exact' | 'micros' = 'exact'): Record<string, string> {
   const out: Record<string, string> = {}
   const walk = (d: string) => {
     for (const name of readdirSync(d).sort()) {
       const full = path.join(d, name)
       const rel = path.relative(dir, full)
-      const st = lstatSync(full)
-      const mode = (st.mode & 0o7777).toString(8)
+      const st = lstatSync(full, {bigint: true})
+      const mode = (st.mode & 0o7777n).toString(8)
+      const time = times === 'micros' ? `${st.mtimeNs / 1000n}µs` : `${st.mtimeNs}ns`
       if (st.isSymbolicLink()) out[rel] = `link -> ${readlinkSync(full)}`
       else if (st.isDirectory()) {
         out[rel] = `dir ${mode}`
         walk(full)
-      } else out[rel] = `file ${mode} ${st.mtimeMs} ${readFileSync(full).toString('base64')}`
+      } else out[rel] = `file ${mode} ${time} ${readFileSync(full).toString('base64')}`
     }
   }
   if (existsSync(dir)) walk(dir)

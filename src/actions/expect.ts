@@ -6,7 +6,7 @@
 import {readdirSync} from 'node:fs'
 import path from 'node:path'
 
-import {type Expect, expectOf, describeChange, type Fingerprint, fingerprintSync} from './fingerprint.js'
+import {type Expect, expectOf, describeChange, fingerprintSync} from './fingerprint.js'
 import {endsOf, type ItemResult} from './moves.js'
 import {indexEntries, type Step, unknownStep} from './steps.js'
 import {byCodePoint} from '../words.js'
@@ -29,7 +29,7 @@ const MISSING: Expect = {kind: 'missing'}
  * moved or removed takes along what was expected inside it before (kept lazily: a path is
  * dropped at the end when a folder around it went after it was set).
  */
-export function replay(steps: readonly {step: Step; after?: Fingerprint; items?: readonly ItemResult[]}[]): Expectations {
+export function replay(steps: readonly {step: Step; items?: readonly ItemResult[]}[]): Expectations {
   const expected = new Map<string, Expect>()
   const setAt = new Map<string, number>()
   const goneAt = new Map<string, number>()
@@ -43,7 +43,7 @@ export function replay(steps: readonly {step: Step; after?: Fingerprint; items?:
     get: (p: string) => expected.get(p),
   }
   const dropUnder = (dir: string) => goneAt.set(dir, now)
-  for (const {step, after, items} of steps) {
+  for (const {step, items} of steps) {
     now += 1
     switch (step.op) {
       case 'rename':

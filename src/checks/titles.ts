@@ -15,6 +15,4 @@ export const CHECK_TITLES = {
   ansible: 'Ansible links ~/.codex entry by entry',
 } as const
 
-export type CheckId = keyof typeof CHECK_TITLES
-
 export const CHECK_IDS: readonly string[] = Object.keys(CHECK_TITLES)

@@ -34,8 +34,6 @@ export const DOCTOR_FLAGS = {
   },
 } as const satisfies Record<string, FlagSpec>
 
-export type DoctorFlagName = keyof typeof DOCTOR_FLAGS
-
 export interface DoctorFlags {
   fix: boolean
   'dry-run': boolean

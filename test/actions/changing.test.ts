@@ -6,13 +6,14 @@
  * action says so, and the next --fix moves it.
  */
 import {execFileSync, spawn} from 'node:child_process'
-import {appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statSync, utimesSync, writeFileSync, writeSync} from 'node:fs'
+import {appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {REPO_ROOT} from '../codex-bins.js'
 import {type Sandbox, sandboxesPerTest} from '../sandbox.js'
 import {apply, snapshotMicros, undo, world} from './helpers.js'
+import {mountTmpfs, whyNoTmpfs} from '../tmpfs.js'
 
 const sandbox = sandboxesPerTest()
 
@@ -127,24 +128,7 @@ describe('a source that changes while it is copied (forced copy, deterministic)'
   })
 })
 
-/** Mounts a tmpfs (a second file system) or says why it cannot. */
-function mountTmpfs(dir: string): string | null {
-  mkdirSync(dir, {recursive: true})
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', dir], {stdio: 'pipe'})
-    return null
-  } catch (error) {
-    rmdirSync(dir)
-    return (error as {stderr?: Buffer}).stderr?.toString().trim() || String(error)
-  }
-}
-
-const probeDir = path.join(process.env.TMPDIR ?? '/tmp', `codex-doctor-tmpfs-probe-w-${process.pid}`)
-const cannotMount = mountTmpfs(probeDir)
-if (cannotMount === null) {
-  execFileSync('umount', [probeDir])
-  rmdirSync(probeDir)
-}
+const cannotMount = whyNoTmpfs()
 
 /** Starts the writer; resolves once it has written a little, with a `stop()` that returns how many lines it wrote to each file. */
 async function startWriter(s: Sandbox, files: string[]) {

@@ -1,6 +1,6 @@
 /** Applies plans through the real actions layer in a sandbox, and fingerprints a whole tree for "nothing lost". */
 import {createHash} from 'node:crypto'
-import {existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync} from 'node:fs'
+import {lstatSync, readdirSync, readFileSync, readlinkSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {JournaledSystem, type RealSystemOptions} from '../../src/actions/real-system.js'
@@ -9,7 +9,7 @@ import {applyPlan} from '../../src/actions/system.js'
 import type {Action} from '../../src/actions/types.js'
 import {undoRun} from '../../src/actions/undo.js'
 import {REPO_ROOT} from '../codex-bins.js'
-import type {Sandbox} from '../sandbox.js'
+import {type Sandbox, snapshot} from '../sandbox.js'
 
 export const stateDirOf = (s: Sandbox) => path.join(s.env.XDG_STATE_HOME!, 'codex-doctor')
 
@@ -31,28 +31,8 @@ export async function apply(s: Sandbox, actions: Action[], options: Partial<Real
 
 export const undo = (s: Sandbox, runId?: string) => undoRun(stateDirOf(s), {runId, env: s.env})
 
-/**
- * `snapshot` with file times cut to the microsecond: what a copy across file systems keeps
- * (`utimes` takes seconds as a float). Where a move is a rename, the exact `snapshot` applies.
- */
-export function snapshotMicros(dir: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const full = path.join(d, name)
-      const rel = path.relative(dir, full)
-      const st = lstatSync(full, {bigint: true})
-      const mode = (st.mode & 0o7777n).toString(8)
-      if (st.isSymbolicLink()) out[rel] = `link -> ${readlinkSync(full)}`
-      else if (st.isDirectory()) {
-        out[rel] = `dir ${mode}`
-        walk(full)
-      } else out[rel] = `file ${mode} ${st.mtimeNs / 1000n}µs ${readFileSync(full).toString('base64')}`
-    }
-  }
-  if (existsSync(dir)) walk(dir)
-  return out
-}
+/** `snapshot` with file times cut to the microsecond: what a copy across file systems keeps. */
+export const snapshotMicros = (dir: string): Record<string, string> => snapshot(dir, 'micros')
 
 /** A sandbox's user-visible world: HOME without the repository's .git (its index is compared through git). */
 export function world(s: Sandbox, snapshot: (dir: string) => Record<string, string>): Record<string, string> {

@@ -4,14 +4,15 @@
  * file systems a move copies, verifies, keeps mode and times, and only then removes the source.
  */
 import {execFileSync} from 'node:child_process'
-import {existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync} from 'node:fs'
+import {existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {BATCH_ITEMS} from '../../src/actions/real-system.js'
 import {backupPathOf} from '../../src/actions/runs.js'
-import {snapshot, type Sandbox, sandboxesPerTest} from '../sandbox.js'
+import {snapshot, sandboxesPerTest} from '../sandbox.js'
 import {apply, contentMultiset, snapshotMicros, undo, world} from './helpers.js'
+import {mountTmpfs, whyNoTmpfs} from '../tmpfs.js'
 
 const sandbox = sandboxesPerTest()
 
@@ -120,24 +121,7 @@ describe('move: merging folders', () => {
   })
 })
 
-/** Mounts a tmpfs (a second file system) or says why it cannot. */
-function mountTmpfs(dir: string): string | null {
-  mkdirSync(dir, {recursive: true})
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', dir], {stdio: 'pipe'})
-    return null
-  } catch (error) {
-    rmdirSync(dir)
-    return (error as {stderr?: Buffer}).stderr?.toString().trim() || String(error)
-  }
-}
-
-const probeDir = path.join(process.env.TMPDIR ?? '/tmp', `codex-doctor-tmpfs-probe-${process.pid}`)
-const cannotMount = mountTmpfs(probeDir)
-if (cannotMount === null) {
-  execFileSync('umount', [probeDir])
-  rmdirSync(probeDir)
-}
+const cannotMount = whyNoTmpfs()
 
 describe('move across two real file systems (tmpfs)', () => {
   it.skipIf(cannotMount !== null)(`copies, verifies, keeps content, modes and times; backups cross too; undo restores exactly${cannotMount ? ` (skipped: mount -t tmpfs failed: ${cannotMount})` : ''}`, async () => {

@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process'
-import {mkdirSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs'
+import {symlinkSync, unlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
@@ -8,6 +8,7 @@ import {inNixStore, writeTarget} from '../../src/checks/write-target.js'
 import {resolveContext} from '../../src/context/resolve.js'
 import {runCheck} from '../../src/engine/run-checks.js'
 import {clobberConfig, homeManagerChain, replaceWithLink, type Sandbox, sandboxesPerTest} from '../sandbox.js'
+import {mountTmpfs} from '../tmpfs.js'
 
 const sandbox = sandboxesPerTest()
 let mounts: string[] = []
@@ -19,16 +20,11 @@ afterEach(() => {
 
 const check = async (s: Sandbox) => runCheck(writeTarget, await resolveContext({env: s.env, cwd: s.home, checkIds: CHECK_IDS, probe: false}))
 
-/** Mounts a tmpfs at `dir`, or says why it cannot (not root, no mount in this container). */
-function mountTmpfs(dir: string): string | null {
-  mkdirSync(dir, {recursive: true})
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], {stdio: 'pipe'})
-    mounts.push(dir)
-    return null
-  } catch (error) {
-    return String((error as {stderr?: Buffer}).stderr ?? error).trim() || 'mount failed'
-  }
+/** A tmpfs at `dir`, unmounted after the test; null, or why it cannot be mounted. */
+function tmpfsAt(dir: string): string | null {
+  const why = mountTmpfs(dir, '1m')
+  if (why === null) mounts.push(dir)
+  return why
 }
 
 describe('inNixStore', () => {
@@ -81,7 +77,7 @@ describe('write-target', () => {
   it('fails a target on a read-only file system', async (t) => {
     const s = sandbox()
     const ro = s.p('read-only')
-    const why = mountTmpfs(ro)
+    const why = tmpfsAt(ro)
     if (why) return t.skip(`cannot mount a tmpfs here (${why})`)
     writeFileSync(path.join(ro, 'config.toml'), 'model = "gpt-5"\n')
     execFileSync('mount', ['-o', 'remount,ro', ro])
