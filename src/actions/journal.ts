@@ -143,8 +143,20 @@ export function summarize(id: string, dir: string, lines: readonly JournalLine[]
 export class JournalWriter {
   private constructor(private readonly handle: FileHandle) {}
 
+  /**
+   * Opens a journal to append to. A last line cut short by a kill (a long line is written in
+   * more than one piece) is cut off first: the readers already ignore it as the last line, and a
+   * line appended after it would make it a damaged line in the middle.
+   */
   static async open(file: string): Promise<JournalWriter> {
-    return new JournalWriter(await open(file, 'a', 0o600))
+    const handle = await open(file, 'a+', 0o600)
+    try {
+      await dropTornTail(handle)
+    } catch (error) {
+      await handle.close()
+      throw error
+    }
+    return new JournalWriter(handle)
   }
 
   async write(line: JournalLine, options: {sync?: boolean} = {}): Promise<void> {
@@ -155,4 +167,25 @@ export class JournalWriter {
   async close(): Promise<void> {
     await this.handle.close()
   }
+}
+
+/** Truncates the file after its last newline when it does not end with one. */
+async function dropTornTail(handle: FileHandle): Promise<void> {
+  const {size} = await handle.stat()
+  if (size === 0) return
+  const chunk = Buffer.alloc(64 * 1024)
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - chunk.length)
+    const {bytesRead} = await handle.read(chunk, 0, end - start, start)
+    const newline = chunk.subarray(0, bytesRead).lastIndexOf(0x0a)
+    if (end === size && newline === bytesRead - 1) return
+    if (newline !== -1) return truncated(handle, start + newline + 1)
+    end = start
+  }
+  return truncated(handle, 0)
+}
+
+async function truncated(handle: FileHandle, length: number): Promise<void> {
+  await handle.truncate(length)
+  await handle.datasync()
 }

@@ -1,12 +1,12 @@
 /** The pure decisions of the actions layer: run ids, journal reading, expectations, lock staleness, dependencies, batches of moves. */
-import {rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {replay} from '../../src/actions/expect.js'
 import {describeChange, type Expect, type Fingerprint, msOf, utimesSeconds} from '../../src/actions/fingerprint.js'
-import {parseJournal, type JournalLine, summarize} from '../../src/actions/journal.js'
+import {JournalWriter, parseJournal, type JournalLine, summarize} from '../../src/actions/journal.js'
 import {heldMessage, isStale, parseHolder} from '../../src/actions/lock.js'
 import {backupPathOf, isRunId, newRunId} from '../../src/actions/runs.js'
 import {endsOf, type ItemResult, matchesCopy, type MovesStep, reversedStep} from '../../src/actions/moves.js'
@@ -42,6 +42,26 @@ describe('reading a journal', () => {
     const good = text([header, {t: 'begin', n: 0, a: 0, step}])
     expect(parseJournal(good + '{"t":"do')).toHaveLength(2)
     expect(() => parseJournal(text([header]) + '{"t":"do\n' + text([{t: 'done', n: 0}]))).toThrow(/line 2/)
+  })
+
+  it('a writer appending to a journal whose last line a kill cut short cuts that line off first', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'journal-'))
+    try {
+      const file = path.join(dir, 'journal.jsonl')
+      // a long batch line, cut inside its second page as a SIGKILL during write(2) leaves it
+      const long = JSON.stringify({t: 'done', n: 0, items: Array.from({length: 400}, () => ({moved: false, why: 'x'.repeat(20)}))})
+      writeFileSync(file, text([header, {t: 'begin', n: 0, a: 0, step}]) + long.slice(0, 5000))
+      const writer = await JournalWriter.open(file)
+      await writer.write({t: 'settled', n: 0, state: 'before', by: 'R2'}, {sync: true})
+      await writer.close()
+      expect(parseJournal(readFileSync(file, 'utf8')).map((l) => l.t)).toEqual(['run', 'begin', 'settled'])
+      // an intact journal is left as it is
+      const intact = readFileSync(file, 'utf8')
+      await (await JournalWriter.open(file)).close()
+      expect(readFileSync(file, 'utf8')).toBe(intact)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 
   it('tells done, begun (a crash) and settled steps apart, and what undo has reversed', () => {
