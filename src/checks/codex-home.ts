@@ -37,11 +37,11 @@ export function migrationCommands(codexHome: string, entries: readonly {path: st
 }
 
 /** What the migration links: every entry of the set whose source the repository holds (store copies are a switch's to make). */
-export async function migrationEntries(set: DeclaredSet): Promise<{entry: string; path: string; source: string; via: Via}[]> {
+export function migrationEntries(set: DeclaredSet): {entry: string; path: string; source: string; via: Via}[] {
   const out: {entry: string; path: string; source: string; via: Via}[] = []
   for (const e of set.entries) {
     if (e.inStore || e.outsideRepo || !e.source) continue
-    if (await statOrUndefined(e.source)) out.push({entry: e.entry, path: e.path, source: e.source, via: e.declarations[0]?.origin.via ?? 'default'})
+    if (statOrUndefined(e.source)) out.push({entry: e.entry, path: e.path, source: e.source, via: e.declarations[0]?.origin.via ?? 'default'})
   }
   return out
 }
@@ -160,7 +160,7 @@ export async function planMigration(ctx: Context, home: Home, set: DeclaredSet):
   if (home.kind !== 'repo-link' || !home.isCodexDir || !set.codexDir) return []
   // home-manager makes the links Nix declares (the nix check rewrites the folder's declaration): a link of ours would stand in its way
   const byHomeManager = set.folderLinks.some((d) => d.origin.via === 'nix') && (await homeManagerFiles(ctx.home, ctx.env)) !== null
-  const entries = await migrationEntries(set)
+  const entries = migrationEntries(set)
   const linked = entries.map((e) => e.entry)
   // state inside a folder that gets linked whole (skills/.system under skills) is reached through that link: it stays
   const stray = (await findStrayState(ctx, home, set)).filter((item) => !linked.some((entry) => item.name === entry || item.name.startsWith(entry + '/')))
@@ -193,8 +193,8 @@ export const codexHome: Check = {
     const home = await inspectHome(ctx, set.codexDir)
     const verdict =
       home.kind === 'repo-link' && home.isCodexDir
-        ? homeVerdict(home, ctx, await findStrayState(ctx, home, set), await migrationEntries(set))
-        : homeVerdict(home, ctx, [], home.kind === 'missing' ? await migrationEntries(set) : [])
+        ? homeVerdict(home, ctx, await findStrayState(ctx, home, set), migrationEntries(set))
+        : homeVerdict(home, ctx, [], home.kind === 'missing' ? migrationEntries(set) : [])
     // Codex writes its state into the repository here: a running one would be raced by the migration
     if (!home.real || (home.kind !== 'repo-link' && home.kind !== 'repo-folder')) return verdict
     // loaded only here: a healthy machine has nothing for a running Codex to race

@@ -74,7 +74,7 @@ export const configToml: Check = {
   id: 'config-toml',
   title: CHECK_TITLES['config-toml'],
   async run(ctx) {
-    const chain = await readChain(path.join(ctx.codexHome, 'config.toml'))
+    const chain = readChain(path.join(ctx.codexHome, 'config.toml'))
     let read: {text: string} | {error: string} | null = null
     if (chain.end === 'file') {
       try {

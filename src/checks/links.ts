@@ -117,7 +117,7 @@ export async function linkedFileByFile(at: string, source: string, depth = 0): P
     const info = await lstat(here).catch(() => null)
     if (!info) return false
     if (info.isSymbolicLink()) {
-      const [end, real] = await Promise.all([realEnd(await readChain(here)), realpathOrNull(there)])
+      const [end, real] = await Promise.all([realEnd(readChain(here)), realpathOrNull(there)])
       if (end === null || end !== real) return false
     } else if (info.isDirectory()) {
       if (!(await linkedFileByFile(here, there, depth + 1))) return false
@@ -135,8 +135,8 @@ export function declarationWords(e: DeclaredEntry, repo: string | null): string[
 
 export async function inspectEntry(e: DeclaredEntry, repo: string | null): Promise<EntryReport> {
   const at = e.path
-  const chain: Chain = await readChain(at)
-  const repoChain = e.source ? await readChain(e.source) : null
+  const chain: Chain = readChain(at)
+  const repoChain = e.source ? readChain(e.source) : null
   const [realExpected, realFinal] = await Promise.all([
     repoChain && repoChain.end !== 'missing' && repoChain.end !== 'loop' ? realpathOrNull(e.source) : null,
     chain.end === 'missing' || chain.end === 'loop' ? null : realpathOrNull(chain.final),
@@ -170,7 +170,7 @@ export async function inspectEntry(e: DeclaredEntry, repo: string | null): Promi
   if (state === 'file-in-the-way' && e.source && !e.inStore && repoChain && repoChain.end !== 'missing') report.differs = !(await sameContent(at, realExpected ?? e.source))
   if (state === 'repo-entry-missing' && e.source) {
     const example = e.source.replace(/(\.[^./]+)$/, '.example$1')
-    if (example !== e.source && (await statOrUndefined(example))?.isFile()) report.example = example
+    if (example !== e.source && statOrUndefined(example)?.isFile()) report.example = example
   }
   return report
 }
@@ -417,7 +417,7 @@ async function throughHomeManager(at: string): Promise<boolean> {
 async function currentHomeManagerLink(r: EntryReport, ctx: Context): Promise<string | null> {
   const there = await homeManagerLinkFor(r.path, ctx.home, ctx.env)
   if (!there) return null
-  const [end, source] = await Promise.all([realEnd(await readChain(there)), realpathOrNull(r.expected)])
+  const [end, source] = await Promise.all([realEnd(readChain(there)), realpathOrNull(r.expected)])
   return end !== null && end === source ? there : null
 }
 

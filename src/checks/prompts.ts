@@ -153,7 +153,7 @@ interface SkillPlan {
 async function conversionOf(ctx: Context, set: DeclaredSet, prompts: DeclaredEntry, state: PromptsFolder): Promise<{conversion: Conversion; plans: SkillPlan[]; home: string | null}> {
   const live = path.join(ctx.codexHome, 'skills')
   const seen = new Set<string>()
-  if ((await statOrUndefined(live))?.isDirectory()) for (const skill of (await readSkillsFolder(live)).skills) seen.add(skill.name)
+  if (statOrUndefined(live)?.isDirectory()) for (const skill of (await readSkillsFolder(live)).skills) seen.add(skill.name)
   // declared per-skill links whose skill exists in the repository count too: a switch links them
   for (const e of set.entries) {
     if (!/^skills\/[^/]+$/.test(e.entry) || !e.source) continue
@@ -175,7 +175,7 @@ async function conversionOf(ctx: Context, set: DeclaredSet, prompts: DeclaredEnt
       continue
     }
     const dir = path.join(home, prompt.name)
-    if (await statOrUndefined(dir, false)) {
+    if (statOrUndefined(dir, false)) {
       conversion.blocked.push({name: prompt.name, why: `${dir} already exists and is not that prompt's skill`})
       continue
     }

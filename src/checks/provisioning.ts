@@ -48,7 +48,7 @@ export async function entriesOfFolder(folder: string, codexHome: string): Promis
   const links: NewLink[] = []
   for (const name of Object.keys(CODEX_READS)) {
     const source = path.join(folder, name)
-    if (!(await statOrUndefined(source))) continue
+    if (!statOrUndefined(source)) continue
     if (name === 'skills') {
       const skills = (await readdir(source, {withFileTypes: true}).catch(() => []))
         .filter((d) => !d.name.startsWith('.') && (d.isDirectory() || d.isSymbolicLink()))

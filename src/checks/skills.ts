@@ -97,8 +97,8 @@ export async function inventoryOf(ctx: Context, set: DeclaredSet): Promise<{inve
   const whole = set.entries.find((e) => e.entry === 'skills')
   if (whole) {
     // as Codex sees it, through CODEX_HOME; the repository's folder when the link is not there yet (the links check says so)
-    const folder = (await statOrUndefined(live))?.isDirectory() ? live : whole.source
-    if (!folder || !(await statOrUndefined(folder))?.isDirectory()) return {unreadable: folder ?? live}
+    const folder = statOrUndefined(live)?.isDirectory() ? live : whole.source
+    if (!folder || !statOrUndefined(folder)?.isDirectory()) return {unreadable: folder ?? live}
     const linked = whole.source !== null && (await realpath(live).catch(() => null)) === (await realpath(whole.source).catch(() => undefined))
     return {inventory: await readSkillsFolder(folder), linked, oneByOne: false, missing: []}
   }
@@ -106,13 +106,13 @@ export async function inventoryOf(ctx: Context, set: DeclaredSet): Promise<{inve
   if (perSkill.length > 0) {
     const present: string[] = []
     const missing: string[] = []
-    for (const e of perSkill) ((await statOrUndefined(e.source!))?.isDirectory() ? present : missing).push(e.source!)
+    for (const e of perSkill) (statOrUndefined(e.source!)?.isDirectory() ? present : missing).push(e.source!)
     // Codex sees a skill when CODEX_HOME/skills/<name> leads to it (the links check says why one does not)
     const reached = await Promise.all(perSkill.map(async (e) => (await realpath(e.path).catch(() => null)) === (await realpath(e.source!).catch(() => undefined))))
     return {inventory: await readSkillFolders(path.dirname(perSkill[0]!.source!), present), linked: reached.every(Boolean), oneByOne: true, missing}
   }
   const unlinked = set.codexDir ? path.join(set.codexDir, 'skills') : null
-  if (unlinked && (await statOrUndefined(unlinked))?.isDirectory()) {
+  if (unlinked && statOrUndefined(unlinked)?.isDirectory()) {
     const linked = (await realpath(live).catch(() => null)) === (await realpath(unlinked))
     return {inventory: await readSkillsFolder(unlinked), linked, oneByOne: false, missing: []}
   }

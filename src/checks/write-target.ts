@@ -58,7 +58,7 @@ export const writeTarget: Check = {
   title: CHECK_TITLES['write-target'],
   async run(ctx): Promise<Outcome> {
     const configToml = path.join(ctx.codexHome, 'config.toml')
-    const chain = await readChain(configToml)
+    const chain = readChain(configToml)
     const why = unjudgeable(chain)
     if (why) return {status: 'skip', summary: `${why} (see the links check)`, details: {configToml, end: chain.end, final: chain.final}}
 

@@ -56,7 +56,7 @@ export async function realpathOrNull(p: string | null): Promise<string | null> {
 
 /** CODEX_HOME's chain and verdict. Read afresh each time (a few lstat calls): the re-check after --fix must see the new disk. */
 export async function inspectHome(ctx: Pick<Context, 'codexHome' | 'dotfiles'>, codexDirOf?: string | null): Promise<Home> {
-  const chain = await readChain(ctx.codexHome)
+  const chain = readChain(ctx.codexHome)
   const real = chain.end === 'dir' || chain.end === 'file' ? await realpathOrNull(chain.final) : null
   const [repo, codexDir] = await Promise.all([realpathOrNull(ctx.dotfiles), realpathOrNull(codexDirOf ?? null)])
   const inRepo = real && repo ? isInside(real, repo) : repo ? false : null

@@ -40,12 +40,12 @@ const utf8 = new TextDecoder('utf-8', {fatal: true})
 /** One entry of the prompts folder judged as custom_prompts.rs does: top-level files (links followed) named *.md, valid UTF-8. */
 async function inspectEntry(folder: string, realFolder: string, name: string): Promise<{loaded: LoadedPrompt; unclosed: boolean} | {ignored: IgnoredPrompt; renamable?: string} | null> {
   const full = path.join(folder, name)
-  const link = await statOrUndefined(full, false)
-  const target = await statOrUndefined(full)
+  const link = statOrUndefined(full, false)
+  const target = statOrUndefined(full)
   const isLink = link?.isSymbolicLink() ?? false
   const ext = path.extname(name)
   if (!target) {
-    const chain = await readChain(full)
+    const chain = readChain(full)
     const why = chain.end === 'loop' ? 'a link loop' : `a dangling link (to ${chain.final})`
     return {ignored: {name, reason: `${why}: Codex skips it`}}
   }
@@ -76,9 +76,9 @@ async function inspectEntry(folder: string, realFolder: string, name: string): P
 
 /** Lists CODEX_HOME/prompts (through its link) the way this Codex would. */
 export async function readPromptsFolder(folder: string): Promise<PromptsFolder | PromptsMissing> {
-  const st = await statOrUndefined(folder)
+  const st = statOrUndefined(folder)
   if (!st) {
-    const chain = await readChain(folder)
+    const chain = readChain(folder)
     if (chain.hops.length === 0) return {folder, problem: `${folder} does not exist`}
     return {folder, problem: chain.end === 'loop' ? `${folder} is a link loop` : `${folder} is a dangling link (to ${chain.final})`}
   }

@@ -88,7 +88,7 @@ async function walkSkills(folder: string, starts: {dir: string; depth: number; t
         if (depth + 1 <= OUR_SCAN_DEPTH) queue.push({dir: full, depth: depth + 1, top: here})
       }
       if (entry.isSymbolicLink()) {
-        const target = await statOrUndefined(full)
+        const target = statOrUndefined(full)
         if (target?.isDirectory()) await enqueue()
         else if (entry.name === SKILL_FILE) {
           sawSkill(top)

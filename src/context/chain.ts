@@ -1,4 +1,4 @@
-import {lstat, readlink, stat} from 'node:fs/promises'
+import {lstatSync, readlinkSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 /** One link of a chain: the link's path, its target as written, and that target made absolute. */
@@ -34,15 +34,19 @@ function errnoCode(error: unknown): string | undefined {
  * Follows a chain of symlinks one hop at a time, as Codex ≥ 0.89 does: a relative target
  * resolves against the folder of the link that holds it. Folders along each path are
  * resolved by the OS, so a link inside a linked folder still works.
+ *
+ * The calls here (lstat, readlink, stat) are synchronous: each takes microseconds, where a trip
+ * through libuv's thread pool and back costs far more, and locating the repository makes dozens
+ * of them one after another before anything else can start.
  */
-export async function readChain(start: string): Promise<Chain> {
+export function readChain(start: string): Chain {
   const hops: Hop[] = []
   const seen = new Set<string>()
   let current = path.resolve(start)
   for (;;) {
     let info
     try {
-      info = await lstat(current)
+      info = lstatSync(current)
     } catch (error) {
       if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return {start, hops, final: current, end: 'missing'}
       if (errnoCode(error) === 'ELOOP') return {start, hops, final: current, end: 'loop'}
@@ -53,7 +57,7 @@ export async function readChain(start: string): Promise<Chain> {
     }
     if (seen.has(current) || hops.length >= MAX_HOPS) return {start, hops, final: current, end: 'loop'}
     seen.add(current)
-    const target = await readlink(current)
+    const target = readlinkSync(current)
     const resolved = path.resolve(path.dirname(current), target)
     hops.push({path: current, target, resolved})
     current = resolved
@@ -67,9 +71,9 @@ export function isInside(child: string, parent: string): boolean {
 }
 
 /** `stat` that answers undefined instead of throwing for a missing path. */
-export async function statOrUndefined(p: string, follow = true) {
+export function statOrUndefined(p: string, follow = true) {
   try {
-    return follow ? await stat(p) : await lstat(p)
+    return follow ? statSync(p) : lstatSync(p)
   } catch (error) {
     if (['ENOENT', 'ENOTDIR', 'ELOOP'].includes(errnoCode(error) ?? '')) return undefined
     throw error
@@ -77,10 +81,10 @@ export async function statOrUndefined(p: string, follow = true) {
 }
 
 /** Walks up from `start` to the nearest folder holding `.git` (a folder, or a file for worktrees). */
-export async function gitRoot(start: string): Promise<string | null> {
+export function gitRoot(start: string): string | null {
   let dir = path.resolve(start)
   for (;;) {
-    if (await statOrUndefined(path.join(dir, '.git'), false)) return dir
+    if (statOrUndefined(path.join(dir, '.git'), false)) return dir
     const parent = path.dirname(dir)
     if (parent === dir) return null
     dir = parent

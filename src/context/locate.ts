@@ -4,7 +4,7 @@
  * (cli.ts) locates the repository and starts listing it (git, a process of its own) while the
  * rest of codex-doctor is still being loaded.
  */
-import {readdir, realpath} from 'node:fs/promises'
+import {readdirSync, realpathSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -35,41 +35,39 @@ function expandHome(p: string, home: string): string {
   return p === '~' ? home : p.startsWith('~/') ? path.join(home, p.slice(2)) : p
 }
 
-/** The git work tree that a path's link chain ends in, or null. */
-async function repoAtEndOf(p: string): Promise<string | null> {
-  const chain = await readChain(p)
-  if (chain.hops.length === 0 || chain.end === 'loop') return null
-  let end = chain.final
+/** The git work tree that a path's link chain ends in, or null. Synchronous, as chain.ts is: see readChain. */
+function repoAtEndOf(p: string): string | null {
   try {
-    end = await realpath(chain.end === 'missing' ? path.dirname(end) : end)
+    const chain = readChain(p)
+    if (chain.hops.length === 0 || chain.end === 'loop') return null
+    return gitRoot(realpathSync(chain.end === 'missing' ? path.dirname(chain.final) : chain.final))
   } catch {
     return null
   }
-  return gitRoot(end)
 }
 
 /** Every link in CODEX_HOME, and one level down in a real skills/ folder (skills linked one by one). */
-async function linksIn(codexHome: string): Promise<string[]> {
-  const list = async (dir: string) => {
+function linksIn(codexHome: string): string[] {
+  const list = (dir: string) => {
     try {
-      return (await readdir(dir, {withFileTypes: true})).filter((d) => d.isSymbolicLink()).map((d) => path.join(dir, d.name)).sort()
+      return readdirSync(dir, {withFileTypes: true}).filter((d) => d.isSymbolicLink()).map((d) => path.join(dir, d.name)).sort()
     } catch {
       return []
     }
   }
   const skills = path.join(codexHome, 'skills')
-  const skillsIsFolder = (await statOrUndefined(skills, false))?.isDirectory() ?? false
-  return [...(await list(codexHome)), ...(skillsIsFolder ? await list(skills) : [])]
+  const skillsIsFolder = statOrUndefined(skills, false)?.isDirectory() ?? false
+  return [...list(codexHome), ...(skillsIsFolder ? list(skills) : [])]
 }
 
 /** The repository most of CODEX_HOME's links lead into (the first found on a tie). */
-async function repoOfLinks(codexHome: string): Promise<string | null> {
-  const home = await statOrUndefined(codexHome, false).catch(() => undefined)
+function repoOfLinks(codexHome: string): string | null {
+  const home = statOrUndefined(codexHome, false)
   // CODEX_HOME itself a link: the old layout, its entries are the repository's own files
-  if (home?.isSymbolicLink()) return repoAtEndOf(codexHome).catch(() => null)
+  if (home?.isSymbolicLink()) return repoAtEndOf(codexHome)
   const counts = new Map<string, number>()
-  for (const link of await linksIn(codexHome)) {
-    const root = await repoAtEndOf(link).catch(() => null)
+  for (const link of linksIn(codexHome)) {
+    const root = repoAtEndOf(link)
     if (root) counts.set(root, (counts.get(root) ?? 0) + 1)
   }
   let best: string | null = null
@@ -81,8 +79,8 @@ async function repoOfLinks(codexHome: string): Promise<string | null> {
 async function declaresCodex(root: string, env: NodeJS.ProcessEnv): Promise<boolean> {
   // rare (no link leads anywhere): what it needs is loaded here only
   const [{CONFIG_FILE}, {findCodexDir}] = await Promise.all([import('./config.js'), import('../declared/read.js')])
-  if (await statOrUndefined(path.join(root, CONFIG_FILE))) return true
-  if (await findCodexDir(root)) return true
+  if (statOrUndefined(path.join(root, CONFIG_FILE))) return true
+  if (findCodexDir(root)) return true
   const stow = await git(root, ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', ':(glob)*/.codex/*', ':(glob)*/*/.codex/*'], {env})
   if (stow.exitCode === 0 && stow.stdout !== '') return true
   const grep = await git(root, ['grep', '-q', '-I', '-F', '--untracked', '-e', '.codex', '--', '*.nix', '*.yml', '*.yaml'], {env})
@@ -99,9 +97,19 @@ export async function findDotfiles(opts: {flag?: string; env: NodeJS.ProcessEnv;
   if (opts.flag) return {dotfiles: path.resolve(opts.cwd, expandHome(opts.flag, home)), source: 'flag'}
   if (opts.env.DOTFILES) return {dotfiles: path.resolve(opts.cwd, expandHome(opts.env.DOTFILES, home)), source: 'env'}
   // an unreadable CODEX_HOME leads nowhere here; the codex-home check reports it
-  const linked = await repoOfLinks(opts.codexHome).catch(() => null)
+  let linked: string | null = null
+  try {
+    linked = repoOfLinks(opts.codexHome)
+  } catch {
+    // nowhere
+  }
   if (linked) return {dotfiles: linked, source: 'link-chain'}
-  const here = await gitRoot(opts.cwd).catch(() => null)
+  let here: string | null = null
+  try {
+    here = gitRoot(opts.cwd)
+  } catch {
+    // not in a readable work tree
+  }
   if (here && (await declaresCodex(here, opts.env).catch(() => false))) return {dotfiles: here, source: 'cwd'}
   return {dotfiles: null, source: null}
 }
@@ -129,7 +137,7 @@ export async function locate(opts: {codexHome?: string; dotfiles?: string; env?:
   codexHome = path.resolve(cwd, expandHome(codexHome, home))
 
   const {dotfiles, source} = await findDotfiles({flag: opts.dotfiles, env, codexHome, cwd})
-  if (dotfiles && (source === 'flag' || source === 'env') && !(await statOrUndefined(dotfiles))?.isDirectory()) {
+  if (dotfiles && (source === 'flag' || source === 'env') && !statOrUndefined(dotfiles)?.isDirectory()) {
     throw new UsageError(`${source === 'flag' ? '--dotfiles' : '$DOTFILES'}: ${dotfiles} is not a folder`)
   }
   return {env, cwd, home, codexHome, codexHomeSource, dotfiles, dotfilesSource: source}

@@ -34,7 +34,7 @@ async function linksIn(dir: string, repo: string, skip: (name: string) => boolea
     const at = path.join(dir, name)
     const info = await lstat(at).catch(() => null)
     if (!info?.isSymbolicLink()) continue
-    const end = await realEnd(await readChain(at))
+    const end = await realEnd(readChain(at))
     if (end && isInside(end, repo)) found.push(observed(at, end))
   }
   return found
@@ -46,7 +46,7 @@ export async function readObserved(codexHome: string, repo: string): Promise<Dec
   if (!home) return []
   if (home.isSymbolicLink()) {
     // the old layout: everything inside is the repository's own folder, seen through the link
-    const end = await realEnd(await readChain(codexHome))
+    const end = await realEnd(readChain(codexHome))
     return end && isInside(end, repo) ? [observed(codexHome, end)] : []
   }
   if (!home.isDirectory()) return []

@@ -44,23 +44,23 @@ async function readSmall(file: string): Promise<string | null> {
 }
 
 /** A folder that holds at least one entry Codex reads. */
-async function holdsCodexEntries(dir: string): Promise<boolean> {
-  for (const name of Object.keys(CODEX_READS)) if (await statOrUndefined(path.join(dir, name))) return true
+function holdsCodexEntries(dir: string): boolean {
+  for (const name of Object.keys(CODEX_READS)) if (statOrUndefined(path.join(dir, name))) return true
   return false
 }
 
 /** The first known layout in the repository that holds Codex entries, or null. */
-export async function findCodexDir(repo: string): Promise<string | null> {
+export function findCodexDir(repo: string): string | null {
   for (const rel of KNOWN_CODEX_DIRS) {
     const dir = path.join(repo, ...rel.split('/'))
-    if (await holdsCodexEntries(dir)) return dir
+    if (holdsCodexEntries(dir)) return dir
   }
   return null
 }
 
 /** The codex folder when nothing points at one: a known layout that holds Codex entries, else config/codex (SPEC's last default). */
-export async function guessCodexDir(repo: string): Promise<string> {
-  return (await findCodexDir(repo)) ?? path.join(repo, ...DEFAULT_CODEX_DIR.split('/'))
+export function guessCodexDir(repo: string): string {
+  return findCodexDir(repo) ?? path.join(repo, ...DEFAULT_CODEX_DIR.split('/'))
 }
 
 function folderNames(dir: string): string[] {
@@ -90,14 +90,14 @@ export function holdsSkill(dir: string, depth = 0): boolean {
  * When nothing declares anything: every entry Codex reads that the codex folder holds; skills one
  * by one (Codex writes its own skills/.system into CODEX_HOME/skills, so that folder stays real).
  */
-export async function defaultDeclarations(codexDir: string | null, codexHome: string, observed: readonly Declaration[]): Promise<Declaration[]> {
+export function defaultDeclarations(codexDir: string | null, codexHome: string, observed: readonly Declaration[]): Declaration[] {
   if (!codexDir) return []
   const origin = {via: 'default' as const, file: null, line: null}
   const out: Declaration[] = []
   const skillsLinked = observed.some((d) => d.target === path.join(codexHome, 'skills'))
   for (const name of Object.keys(CODEX_READS)) {
     const source = path.join(codexDir, name)
-    if (!(await statOrUndefined(source))) continue
+    if (!statOrUndefined(source)) continue
     if (name === 'skills' && !skillsLinked) {
       for (const skill of folderNames(source).filter((name) => holdsSkill(path.join(source, name)))) out.push({target: path.join(codexHome, 'skills', skill), source: path.join(source, skill), origin})
       continue
@@ -180,9 +180,9 @@ export async function readDeclaredSet(input: DeclaredInput): Promise<DeclaredSet
         declared,
         observed,
         setting: config.codex_dir ? path.join(root, ...config.codex_dir.split('/')) : null,
-        fallback: await guessCodexDir(root),
+        fallback: guessCodexDir(root),
       })
     : null
-  const defaults = await defaultDeclarations(codexDir, codexHome, observed)
+  const defaults = defaultDeclarations(codexDir, codexHome, observed)
   return mergeDeclarations({codexHome, repo: root, declared, observed, problems, defaults, codexDir})
 }

@@ -94,7 +94,7 @@ async function rulesFor(repo: string, paths: readonly string[], env: NodeJS.Proc
 /** The rule ignoring the live config.toml: read from the .gitignore files where they are plain enough (ignore-rules.ts), else asked of git. */
 async function configRule(repo: string, config: string, facts: RepoFacts | null, env: NodeJS.ProcessEnv): Promise<IgnoreRule | undefined> {
   // git's listing holds every file it would add: one that exists and is missing from it is ignored
-  const ignored = facts?.git === true && !facts.tracked.has(config) && !facts.files.includes(config) && (await statOrUndefined(path.join(repo, config), false)) !== undefined
+  const ignored = facts?.git === true && !facts.tracked.has(config) && !facts.files.includes(config) && statOrUndefined(path.join(repo, config), false) !== undefined
   return ignoringRule(repo, config, ignored, env) ?? (await rulesFor(repo, [config], env)).get(config)
 }
 

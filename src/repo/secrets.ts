@@ -57,7 +57,7 @@ async function gitSecrets(set: DeclaredSet, facts: RepoFacts, env: NodeJS.Proces
   const unignored = candidates.filter((f) => !facts.tracked.has(f))
   // the history is asked only when a secret is there to ask about: its cost grows with the history's length
   let present = candidates.length > 0
-  for (const dir of set.sourceFolders) for (const name of SECRET_FILES) present ||= (await statOrUndefined(path.join(dir.dir, name), false)) !== undefined
+  for (const dir of set.sourceFolders) for (const name of SECRET_FILES) present ||= statOrUndefined(path.join(dir.dir, name), false) !== undefined
   const everCommitted = present ? await addedInHistory(repo, secretPathspecs(folders), env) : []
   return {
     tracked: tracked.sort().map((p) => path.join(repo, p)),
@@ -67,11 +67,11 @@ async function gitSecrets(set: DeclaredSet, facts: RepoFacts, env: NodeJS.Proces
 }
 
 /** Modes of CODEX_HOME's secret files (links followed: the old layout keeps them in the repository). */
-async function wrongModes(codexHome: string): Promise<SecretsState['modes']> {
+function wrongModes(codexHome: string): SecretsState['modes'] {
   const modes: SecretsState['modes'] = []
   for (const name of SECRET_FILES) {
     const file = path.join(codexHome, name)
-    const st = await statOrUndefined(file)
+    const st = statOrUndefined(file)
     if (st?.isFile() && (st.mode & 0o777) !== 0o600) modes.push({path: file, mode: (st.mode & 0o777).toString(8).padStart(3, '0')})
   }
   return modes

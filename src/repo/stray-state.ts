@@ -148,7 +148,7 @@ async function lookForStrayState(ctx: Context, home: Home, set: DeclaredSet): Pr
 
 async function describePath(full: string, name: string, destination: string, separateHome: boolean): Promise<StrayItem> {
   const info = await lstat(full)
-  const inCodexHome = separateHome && (await statOrUndefined(destination, false)) !== undefined
+  const inCodexHome = separateHome && statOrUndefined(destination, false) !== undefined
   const where = {destination, inCodexHome}
   const secret = isSecret(name)
   if (info.isSymbolicLink()) return {name, path: full, kind: 'link', secret, target: await readlink(full), ...where}
