@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// The bundle (dist/bundle, built by scripts/build.js) is what users run: one file to load, not oclif's module tree.
-import {main} from '../dist/bundle/cli.js'
+// The bundle (dist/bundle, built by scripts/build.js) is what users run. Both are CommonJS
+// (bin/package.json, .cjs): Node then starts no ES module loader, which costs more than the code.
+const path = require('node:path')
 
-await main(process.argv.slice(2), import.meta.url)
+const root = path.join(__dirname, '..')
+require('../dist/bundle/cli.cjs').main(process.argv.slice(2), root)

@@ -6,11 +6,11 @@
  * the commonest help needs no oclif at all. With --manifest, then oclif's manifest, from the bundle.
  */
 import {execFileSync, spawnSync} from 'node:child_process'
-import {existsSync, renameSync, rmSync} from 'node:fs'
+import {existsSync, mkdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {build} from 'esbuild'
+import {build, transform} from 'esbuild'
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const bin = (name) => path.join(root, 'node_modules', '.bin', name)
@@ -18,23 +18,47 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name)
 execFileSync(bin('tsc'), ['-p', path.join(root, 'tsconfig.json')], {stdio: 'inherit'})
 
 const outdir = path.join(root, 'dist', 'bundle')
+/**
+ * esbuild splits only ES modules; each file is then turned into CommonJS (.cjs). Node loads
+ * CommonJS without its ES module loader (resolution, linking, a job per module): about 10 ms of
+ * every run. `import()` becomes require() of a chunk that is loaded only then.
+ */
 async function bundle(rootHelp) {
   rmSync(outdir, {recursive: true, force: true})
-  await build({
-    entryPoints: {cli: path.join(root, 'src/cli.ts'), commands: path.join(root, 'src/commands/index.ts')},
+  const {outputFiles} = await build({
+    entryPoints: {
+      cli: path.join(root, 'src/cli.ts'),
+      commands: path.join(root, 'src/commands/index.ts'),
+    },
     outdir,
+    outExtension: {'.js': '.cjs'},
     bundle: true,
     splitting: true,
     format: 'esm',
     platform: 'node',
     target: 'node20.19',
     chunkNames: 'chunks/[name]-[hash]',
-    // the CommonJS packages inside (oclif's dependencies) call require(): give the ES modules one
-    banner: {js: "import {createRequire as __createRequire} from 'node:module'; const require = __createRequire(import.meta.url);"},
     define: {__ROOT_HELP__: JSON.stringify(rootHelp)},
     legalComments: 'none',
     logLevel: 'warning',
+    write: false,
   })
+  for (const file of outputFiles) {
+    const usesMetaUrl = file.text.includes('import.meta.url')
+    const {code} = await transform(file.text, {
+      loader: 'js',
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20.19',
+      supported: {'dynamic-import': false},
+      define: usesMetaUrl ? {'import.meta.url': '__importMetaUrl'} : {},
+      banner: usesMetaUrl ? "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" : '',
+      legalComments: 'none',
+      logLevel: 'warning',
+    })
+    mkdirSync(path.dirname(file.path), {recursive: true})
+    writeFileSync(file.path, code)
+  }
 }
 
 await bundle('')

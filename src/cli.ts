@@ -5,8 +5,6 @@
  * scripts/build.js). Anything else (undo, demo, a flag the fast parser does not know, help on a
  * terminal) goes to oclif, which parses and reports it as it always did.
  */
-import isWsl from 'is-wsl'
-
 import {CHECK_TITLES} from './checks/titles.js'
 import {parseDoctorArgs} from './commands/doctor-flags.js'
 import {reportFailure} from './commands/failure.js'
@@ -29,7 +27,9 @@ function plainHelp(): boolean {
 async function fast(argv: readonly string[]): Promise<boolean> {
   const [first, ...rest] = argv
   if ((first === '--version' || first === '-v') && rest.length === 0) {
-    // oclif's user agent, word for word: its platform is wsl on WSL (the same is-wsl), its arch x86 for ia32
+    // oclif's user agent, word for word: its platform is wsl on WSL (the same is-wsl, which reads
+    // /proc as it loads: only here), its arch x86 for ia32
+    const isWsl = (await import('is-wsl')).default
     process.stdout.write(`codex-doctor/${VERSION} ${isWsl ? 'wsl' : process.platform}-${process.arch === 'ia32' ? 'x86' : process.arch} node-${process.version}\n`)
     return true
   }
@@ -60,8 +60,8 @@ async function fast(argv: readonly string[]): Promise<boolean> {
   return true
 }
 
-/** Runs codex-doctor with these arguments (without node and the script). */
-export async function main(args: readonly string[], binDir: string): Promise<void> {
+/** Runs codex-doctor with these arguments (without node and the script); `root` is the package folder, where oclif finds package.json. */
+export async function main(args: readonly string[], root: string): Promise<void> {
   // -h is the short form of --help everywhere; `help [COMMAND]` is `[COMMAND] --help`
   let argv = args.map((arg) => (arg === '-h' ? '--help' : arg))
   if (argv[0] === 'help') argv = [...argv.slice(1), '--help']
@@ -69,5 +69,5 @@ export async function main(args: readonly string[], binDir: string): Promise<voi
   // oclif is CommonJS: bundled, its exports may sit under `default`
   const oclif = (await import('@oclif/core')) as typeof import('@oclif/core') & {default?: typeof import('@oclif/core')}
   const execute = oclif.execute ?? oclif.default!.execute
-  await execute({args: argv[0] !== undefined && SUBCOMMANDS.has(argv[0]) ? argv : ['doctor', ...argv], dir: binDir})
+  await execute({args: argv[0] !== undefined && SUBCOMMANDS.has(argv[0]) ? argv : ['doctor', ...argv], dir: root})
 }

@@ -5,8 +5,6 @@
  */
 import {Parser} from '@oclif/core'
 import {spawnSync} from 'node:child_process'
-import path from 'node:path'
-import {pathToFileURL} from 'node:url'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import Doctor from '../../src/commands/doctor.js'
@@ -15,9 +13,9 @@ import {REPO_ROOT} from '../codex-bins.js'
 import {makeSandbox, type Sandbox} from '../sandbox.js'
 import {cli} from './helpers.js'
 
-/** The same arguments through oclif's execute, as bin/run.js did before it had a fast path. */
+/** The same arguments through oclif's execute, as bin/run.js did before it had a fast path (oclif finds the package at its root). */
 function viaOclif(args: string[], env: NodeJS.ProcessEnv) {
-  const script = `import('@oclif/core').then((o) => o.execute({args: ${JSON.stringify(args)}, dir: ${JSON.stringify(pathToFileURL(path.join(REPO_ROOT, 'bin', 'run.js')).href)}}))`
+  const script = `import('@oclif/core').then((o) => o.execute({args: ${JSON.stringify(args)}, dir: ${JSON.stringify(REPO_ROOT)}}))`
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {env, cwd: REPO_ROOT, encoding: 'utf8'})
   return {status: result.status, stdout: result.stdout, stderr: result.stderr}
 }
