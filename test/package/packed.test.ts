@@ -23,17 +23,19 @@ describe('the packed package, installed with npm install -g', () => {
   let s: Sandbox
   let root: string
   let installed: string
+  let tarball: string
+  let npmEnv: NodeJS.ProcessEnv
   const run = (args: string[]) => spawnSync(installed, args, {env: s.env, cwd: s.home, encoding: 'utf8', timeout: 120_000})
 
   beforeAll(() => {
     s = makeSandbox()
     root = mkdtempSync(path.join(os.tmpdir(), 'codex-doctor-pack-'))
     // npm itself must not write into the real home: its cache and config go to the throwaway folder
-    const env = {...process.env, HOME: s.home, npm_config_cache: path.join(root, 'npm-cache'), npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false'}
+    const env = (npmEnv = {...process.env, HOME: s.home, npm_config_cache: path.join(root, 'npm-cache'), npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false'})
     // the bundle was built by `npm test`; packing again must not rebuild it under other tests' feet
     npm(['pack', '--ignore-scripts', '--pack-destination', root], env)
-    const tarball = readdirSync(root).find((f) => f.endsWith('.tgz'))!
-    npm(['install', '-g', '--prefix', path.join(root, 'prefix'), '--offline', path.join(root, tarball)], env, root)
+    tarball = path.join(root, readdirSync(root).find((f) => f.endsWith('.tgz'))!)
+    npm(['install', '-g', '--prefix', path.join(root, 'prefix'), '--offline', tarball], env, root)
     installed = path.join(root, 'prefix', 'bin', 'codex-doctor')
   }, 240_000)
   afterAll(() => {
@@ -47,6 +49,17 @@ describe('the packed package, installed with npm install -g', () => {
     expect(readdirSync(pkg)).not.toContain('src')
     expect(readdirSync(pkg)).not.toContain('node_modules')
     expect(readdirSync(path.join(pkg, 'dist'))).toEqual(['bundle'])
+  })
+
+  it('ships no code cache, and its postinstall trains one for the Node that installed it', () => {
+    const listed = spawnSync('tar', ['-tzf', tarball], {encoding: 'utf8'})
+    expect(listed.stdout).toContain('package/dist/bundle/cli.cjs')
+    expect(listed.stdout).not.toContain('code-cache/')
+    // npm runs the postinstall with the node on its PATH
+    const node = spawnSync('node', ['-p', 'process.version + "-" + process.platform + "-" + process.arch'], {env: npmEnv, encoding: 'utf8'}).stdout.trim()
+    const cache = path.join(root, 'prefix', 'lib', 'node_modules', 'codex-doctor', 'dist', 'bundle', 'code-cache')
+    expect(readdirSync(cache)).toEqual([node])
+    expect(readdirSync(path.join(cache, node)).some((f) => f.startsWith('cli.cjs-'))).toBe(true)
   })
 
   it('--version', () => {
