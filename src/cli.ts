@@ -52,12 +52,24 @@ async function fast(argv: readonly string[]): Promise<boolean> {
   const fixing = parsed.flags.fix && !parsed.flags['dry-run']
   const early = fixing ? null : await (await import('./context/locate.js')).locateEarly({codexHome: parsed.flags['codex-home'], dotfiles: parsed.flags.dotfiles})
   const {runDoctor} = await import('./commands/run-doctor.js')
+  let code: number
   try {
-    process.exitCode = await runDoctor(parsed.ids, parsed.flags, Promise.resolve(early))
+    code = await runDoctor(parsed.ids, parsed.flags, Promise.resolve(early))
   } catch (error) {
-    process.exitCode = reportFailure(error instanceof Error ? error : new Error(String(error)))
+    code = reportFailure(error instanceof Error ? error : new Error(String(error)))
   }
+  exitWhenWritten(code)
   return true
+}
+
+/**
+ * Ends the process once stdout and stderr have taken everything written to them. Everything
+ * else a run does is awaited by then (its files written, its processes gone); left to itself, Node
+ * would then take its whole heap apart page by page before exiting, about 5 ms of every run.
+ */
+function exitWhenWritten(code: number): void {
+  process.exitCode = code
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)))
 }
 
 /** Runs codex-doctor with these arguments (without node and the script); `root` is the package folder, where oclif finds package.json. */

@@ -23,6 +23,8 @@ export interface RunOptions {
   killTree?: boolean
   /** Killed (as on a timeout) when this aborts: a run whose answer is no longer wanted. */
   signal?: AbortSignal
+  /** 'ignore': no pipe for stderr (a caller that reads only the exit code and stdout saves one). */
+  stderr?: 'ignore'
 }
 
 const MAX_BUFFER = 16 * 1024 * 1024
@@ -36,7 +38,7 @@ export function run(file: string, args: readonly string[], options: RunOptions =
         cwd: options.cwd,
         // its own process group, so that a timeout can kill it with every child it started
         detached: options.killTree ?? false,
-        stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', options.stderr ?? 'pipe'],
       })
     } catch (error) {
       resolve({stdout: '', stderr: '', exitCode: undefined, signal: undefined, timedOut: false, failedToStart: (error as NodeJS.ErrnoException).code ?? String(error)})

@@ -81,7 +81,8 @@ export async function checkIgnore(root: string, paths: readonly string[], env: N
 }
 
 export async function readRepoFacts(root: string, env: NodeJS.ProcessEnv): Promise<RepoFacts> {
-  const r = await git(root, ['ls-files', '-z', '-t', '--cached', '--others', '--exclude-standard'], {env})
+  // only the exit code says anything here (not a work tree: the walk stands in): no pipe for stderr
+  const r = await git(root, ['ls-files', '-z', '-t', '--cached', '--others', '--exclude-standard'], {env, stderr: 'ignore'})
   if (r.exitCode === 0) return {root, git: true, ...parseTaggedList(r.stdout)}
   return {root, git: false, files: await walk(root), tracked: new Set()}
 }
