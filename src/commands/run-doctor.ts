@@ -2,7 +2,7 @@
 import {CHECK_IDS, CHECKS} from '../checks/index.js'
 import {type ContextOptions, resolveContext} from '../context/resolve.js'
 import {diagnose} from '../engine/diagnose.js'
-import {exitCodeOf} from '../engine/run-checks.js'
+import {exitCodeOf, overrunSettled} from '../engine/run-checks.js'
 import {UsageError} from '../errors.js'
 import {humanReport, wantColor} from '../report/human.js'
 import {jsonReport, type ReportContext} from '../report/json.js'
@@ -41,5 +41,7 @@ export async function runDoctor(ids: readonly string[], flags: DoctorFlags, earl
   const context: ReportContext = {codexHome: ctx.codexHome, dotfiles: ctx.dotfiles, codexBin: info.bin, codexVersion: info.version}
   if (flags.json) process.stdout.write(JSON.stringify(jsonReport(results, context, fix, flags.strict), null, 2) + '\n')
   else process.stdout.write(humanReport(results, context, fix, {home: ctx.home, color: wantColor(process.env, process.stdout.isTTY === true), verbose: flags.verbose}))
+  // a check that overran is reported, but its work (and its cleanup) goes on: the run ends after it
+  await overrunSettled()
   return exitCodeOf(results, flags.strict)
 }

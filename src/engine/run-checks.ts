@@ -28,14 +28,31 @@ export function toResult(check: Pick<Check, 'id' | 'title'>, outcome: Outcome, d
   return {id: check.id, title: check.title, status: outcome.status, summary: outcome.summary, details: outcome.details ?? {}, remediation, durationMs}
 }
 
+/**
+ * The work of checks that overran their limit: the report no longer waits for it, but it still
+ * runs, and it cleans up after itself (a throwaway folder in the temp folder, a killed process).
+ */
+const overrun = new Set<Promise<unknown>>()
+
+/** Settles when the work of every check that overran has ended: a run must not exit before (cli.ts exits early). */
+export async function overrunSettled(): Promise<void> {
+  await Promise.all(overrun)
+}
+
 /** Runs one check within its time limit; a throw or an overrun becomes status `error`. */
 export async function runCheck(check: Check, ctx: Context): Promise<CheckResult> {
   const started = now()
   const limit = check.timeoutMs ?? DEFAULT_TIMEOUT_MS
   let outcome: Outcome
+  // a check that throws before its first await still rejects here, inside the try
+  const work = (async () => check.run(ctx))()
   try {
-    outcome = await withTimeout(check.run(ctx), limit)
+    outcome = await withTimeout(work, limit)
   } catch (error) {
+    if (error instanceof Timeout) {
+      const ended: Promise<unknown> = work.catch(() => undefined).finally(() => overrun.delete(ended))
+      overrun.add(ended)
+    }
     outcome =
       error instanceof Timeout
         ? {status: 'error', summary: `did not finish within ${limit / 1000} s`}

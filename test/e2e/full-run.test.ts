@@ -133,4 +133,17 @@ describe('a full run, end to end', () => {
     expect(found.json.context).toMatchObject({codexBin: path.join(onPath, 'codex'), codexVersion: '0.89.0'})
     expect(found.status).toBe(0)
   })
+
+  it('a check that overruns its limit is reported, and the run still ends after its cleanup (no throwaway folder left)', () => {
+    // the old Ansible declaration: the check syntax-checks its rewrite with ansible-playbook, here one that hangs
+    const s = sandbox()
+    addProvisioning(s, 'old')
+    const fake = path.join(s.root, 'fake-bin')
+    s.write(path.join(fake, 'ansible-playbook'), '#!/bin/sh\nsleep 12\n', 0o755)
+    const temp = path.join(s.root, 'tmp')
+    mkdirSync(temp)
+    const {json} = cliJson(['ansible', '--no-probe'], {...s.env, PATH: `${fake}:${process.env.PATH}`, TMPDIR: temp})
+    expect(json.checks.ansible).toMatchObject({status: 'error', summary: 'did not finish within 10 s'})
+    expect(readdirSync(temp)).toEqual([])
+  }, 60_000)
 })
