@@ -76,7 +76,18 @@ export function useCodeCache(bundleDir: string, mode = process.env.CODEX_DOCTOR_
   }
 }
 
-const STAND_IN_CODEX = '#!/bin/sh\nif [ "$1" = "--version" ]; then echo "codex-cli 0.169.0"; fi\nexit 0\n'
+/**
+ * A stand-in for Codex in the training: it names its version, and `mcp add NAME` appends the
+ * server to $CODEX_HOME/config.toml through the probe's link chain, as Codex ≥ 0.89 writes it:
+ * the probe passes, its verdict is cached, and the training run takes the path most runs take.
+ */
+const STAND_IN_CODEX = `#!/bin/sh
+case "$1" in
+  --version) echo "codex-cli 0.169.0" ;;
+  mcp) printf '\\n[mcp_servers.%s]\\ncommand = "/bin/true"\\n' "$3" >> "$CODEX_HOME/config.toml" ;;
+esac
+exit 0
+`
 
 /**
  * The training run. It works on a throwaway machine in the temp folder: the demo's old layout,
@@ -100,7 +111,7 @@ export async function trainCodeCache(packageRoot: string): Promise<{ok: true; di
     return {ok: false, reason: `no training machine: ${(error as Error).message}`}
   }
   try {
-    const codex = path.join(machine.root, 'codex')
+    const codex = path.join(machine.root, 'codex-stand-in')
     writeFileSync(codex, STAND_IN_CODEX)
     chmodSync(codex, 0o755)
     const runJs = path.join(packageRoot, 'bin', 'run.js')

@@ -1,4 +1,4 @@
-import {chmod, mkdir, mkdtemp, realpath, symlink, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, mkdtemp, realpath, rm, symlink, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -57,26 +57,31 @@ export async function buildOldLayout(base: NodeJS.ProcessEnv, sessions = 24): Pr
   const codexDir = path.join(dotfiles, 'config', 'codex')
   const codexHome = path.join(home, '.codex')
   const env = isolatedEnv(root, home, codexHome, base)
+  // a machine that cannot be built (no git, an old git) leaves nothing behind in the temp folder
+  try {
+    await put(path.join(codexDir, 'config.example.toml'), CONFIG)
+    await put(path.join(codexDir, 'config.toml'), CONFIG)
+    await put(path.join(codexDir, 'prompts', 'review.md'), '---\ndescription: Review the staged diff\n---\nReview `git diff --staged`.\n')
+    await put(path.join(dotfiles, '.gitignore'), GITIGNORE_BEFORE)
+    await put(path.join(dotfiles, 'nix', 'home', 'shared', 'default.nix'), NIX_BEFORE)
+    for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'dotfiles']]) {
+      const result = await git(dotfiles, args, {env})
+      if (result.exitCode !== 0) throw new Error(`git ${args[0]} failed in the demo sandbox: ${result.stderr.trim()}`)
+    }
 
-  await put(path.join(codexDir, 'config.example.toml'), CONFIG)
-  await put(path.join(codexDir, 'config.toml'), CONFIG)
-  await put(path.join(codexDir, 'prompts', 'review.md'), '---\ndescription: Review the staged diff\n---\nReview `git diff --staged`.\n')
-  await put(path.join(dotfiles, '.gitignore'), GITIGNORE_BEFORE)
-  await put(path.join(dotfiles, 'nix', 'home', 'shared', 'default.nix'), NIX_BEFORE)
-  for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'dotfiles']]) {
-    const result = await git(dotfiles, args, {env})
-    if (result.exitCode !== 0) throw new Error(`git ${args[0]} failed in the demo sandbox: ${result.stderr.trim()}`)
+    // what Codex wrote through the directory link over the years: all of it inside the repository
+    await put(path.join(codexDir, 'auth.json'), '{"OPENAI_API_KEY":"sk-demo-not-a-real-key"}\n', 0o600)
+    await put(path.join(codexDir, 'history.jsonl'), '{"session_id":"1","ts":1767225600,"text":"explain this repo"}\n', 0o600)
+    await put(path.join(codexDir, 'version.json'), '{"latest_version":"0.89.0"}\n')
+    await put(path.join(codexDir, 'log', 'codex-tui.log'), 'INFO codex started\n')
+    for (let i = 0; i < sessions; i++) {
+      const day = String((i % 28) + 1).padStart(2, '0')
+      await put(path.join(codexDir, 'sessions', '2026', '01', day, `rollout-2026-01-${day}T10-00-00-${i}.jsonl`), `{"type":"session_meta","id":"${i}"}\n`)
+    }
+    await symlink(codexDir, codexHome)
+  } catch (error) {
+    await rm(root, {recursive: true, force: true})
+    throw error
   }
-
-  // what Codex wrote through the directory link over the years: all of it inside the repository
-  await put(path.join(codexDir, 'auth.json'), '{"OPENAI_API_KEY":"sk-demo-not-a-real-key"}\n', 0o600)
-  await put(path.join(codexDir, 'history.jsonl'), '{"session_id":"1","ts":1767225600,"text":"explain this repo"}\n', 0o600)
-  await put(path.join(codexDir, 'version.json'), '{"latest_version":"0.89.0"}\n')
-  await put(path.join(codexDir, 'log', 'codex-tui.log'), 'INFO codex started\n')
-  for (let i = 0; i < sessions; i++) {
-    const day = String((i % 28) + 1).padStart(2, '0')
-    await put(path.join(codexDir, 'sessions', '2026', '01', day, `rollout-2026-01-${day}T10-00-00-${i}.jsonl`), `{"type":"session_meta","id":"${i}"}\n`)
-  }
-  await symlink(codexDir, codexHome)
   return {root, home, dotfiles, codexDir, codexHome, env}
 }
