@@ -1,4 +1,5 @@
-import {lstat, mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile} from 'node:fs/promises'
+import {mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync} from 'node:fs'
+import {lstat, readFile, rm} from 'node:fs/promises'
 import path from 'node:path'
 
 import {LAST_CLOBBERING_VERSION} from '../codex-facts.js'
@@ -81,17 +82,19 @@ async function entryKind(p: string): Promise<EntryKind> {
  * (absolute, then relative) to a real file; one config write; then a look at the disk.
  */
 export async function probe(bin: string, env: NodeJS.ProcessEnv, temp: string, signal?: AbortSignal): Promise<ProbeObservation> {
-  const root = await realpath(await mkdtemp(path.join(temp, 'codex-doctor-probe-')))
+  // the throwaway folder is made synchronously (microseconds): each awaited call would wait for a
+  // main thread busy with the other checks, and Codex, the slowest part of a run, would start later
+  const root = realpathSync(mkdtempSync(path.join(temp, 'codex-doctor-probe-')))
   try {
     const codexHome = path.join(root, 'codex-home')
     const home = path.join(root, 'home')
     const first = path.join(codexHome, 'config.toml')
     const second = path.join(root, 'links', 'config.toml')
     const target = path.join(root, 'dotfiles', 'config.toml')
-    for (const dir of [codexHome, home, path.dirname(second), path.dirname(target)]) await mkdir(dir, {recursive: true})
-    await writeFile(target, PROBE_CONTENT)
-    await symlink(path.relative(path.dirname(second), target), second)
-    await symlink(second, first)
+    for (const dir of [codexHome, home, path.dirname(second), path.dirname(target)]) mkdirSync(dir, {recursive: true})
+    writeFileSync(target, PROBE_CONTENT)
+    symlinkSync(path.relative(path.dirname(second), target), second)
+    symlinkSync(second, first)
 
     // every folder Codex could write to lives in the throwaway folder: never the user's HOME or CODEX_HOME
     const codexEnv: NodeJS.ProcessEnv = {

@@ -4,7 +4,8 @@
  * changes the identity (path, size, mtime, inode of the file we run and, for npm's node
  * launcher, of the platform binary it starts): a changed binary is a miss, never a stale answer.
  */
-import {mkdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises'
+import {readFileSync, statSync} from 'node:fs'
+import {mkdir, rename, rm, writeFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import path from 'node:path'
 
@@ -43,9 +44,11 @@ export interface BinaryCache {
 export const CACHE_FILE = 'codex.json'
 export const emptyCache = (): BinaryCache => ({schemaVersion: 2, binaries: {}})
 
+// identity and cache are read synchronously, as codex.ts finds Codex: a few microseconds each, where
+// a trip through the thread pool waits for a main thread busy with the other checks
 async function identityOf(file: string): Promise<FileIdentity | null> {
   try {
-    const st = await stat(file)
+    const st = statSync(file)
     return st.isFile() ? {path: file, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino} : null
   } catch {
     return null
@@ -132,7 +135,7 @@ export function parseCache(text: string): BinaryCache {
 
 export async function readCache(cacheDir: string): Promise<BinaryCache> {
   try {
-    return parseCache(await readFile(path.join(cacheDir, CACHE_FILE), 'utf8'))
+    return parseCache(readFileSync(path.join(cacheDir, CACHE_FILE), 'utf8'))
   } catch {
     return emptyCache()
   }
