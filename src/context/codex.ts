@@ -106,6 +106,8 @@ async function isNodeScript(file: string): Promise<boolean> {
   if (/\.[cm]?js$/.test(file)) return true
   let fd: number | undefined
   try {
+    // a regular file only: opening a FIFO would wait, here synchronously, for a writer
+    if (!statSync(file).isFile()) return false
     fd = openSync(file, 'r')
     const buffer = Buffer.alloc(128)
     const bytesRead = readSync(fd, buffer, 0, 128, 0)
