@@ -79,7 +79,7 @@ function startRows(cases, env) {
 async function startUp() {
   // the build trained V8's code cache for its Node; another Node gets one as npm's postinstall makes it
   const codeCache = createRequire(import.meta.url)(path.join(root, 'dist', 'bundle', 'code-cache.cjs'))
-  if (!existsSync(codeCache.cacheDirOf(path.join(root, 'dist', 'bundle')))) {
+  if (!existsSync(codeCache.codeCacheDirOf(path.join(root, 'dist', 'bundle')))) {
     const trained = await codeCache.trainCodeCache(root)
     console.log(trained.ok ? `\n(trained the code cache for Node ${process.version}, as npm's postinstall does)` : `\n(no code cache: ${trained.reason})`)
   }

@@ -19,7 +19,7 @@ import path from 'node:path'
 import vm from 'node:vm'
 
 /** The folder of caches that this Node can use. */
-export function cacheDirOf(bundleDir: string): string {
+export function codeCacheDirOf(bundleDir: string): string {
   return path.join(bundleDir, 'code-cache', `${process.version}-${process.platform}-${process.arch}`)
 }
 
@@ -42,7 +42,7 @@ type Compile = (this: Module, content: string, filename: string, ...rest: unknow
 export function useCodeCache(bundleDir: string, mode = process.env.CODEX_DOCTOR_CODE_CACHE): void {
   if (mode === 'off') return
   const training = mode === 'write'
-  const dir = cacheDirOf(bundleDir)
+  const dir = codeCacheDirOf(bundleDir)
   if (!training && !existsSync(dir)) return
   const compiled: {script: vm.Script; file: string}[] = []
   const proto = Module.prototype as unknown as {_compile: Compile}
@@ -100,7 +100,7 @@ exit 0
  */
 export async function trainCodeCache(packageRoot: string): Promise<{ok: true; dir: string} | {ok: false; reason: string}> {
   if (process.platform === 'win32') return {ok: false, reason: 'no training on Windows'}
-  const dir = cacheDirOf(path.join(packageRoot, 'dist', 'bundle'))
+  const dir = codeCacheDirOf(path.join(packageRoot, 'dist', 'bundle'))
   rmSync(dir, {recursive: true, force: true})
   // loaded here only: a run loads this module's top, before anything else
   const [{spawnSync}, {buildOldLayout}] = await Promise.all([import('node:child_process'), import('./demo/old-layout.js')])

@@ -70,6 +70,15 @@ export function isInside(child: string, parent: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
 }
 
+/** `fn()`, or `fallback` when it throws: the synchronous calls' `.catch(() => fallback)`. */
+export function tryOr<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn()
+  } catch {
+    return fallback
+  }
+}
+
 /** `stat` that answers undefined instead of throwing for a missing path. */
 export function statOrUndefined(p: string, follow = true) {
   try {

@@ -14,6 +14,7 @@ import * as semver from '../semver.js'
 
 import {run, type RunOptions, type RunResult} from '../process.js'
 import {binaryIdentity, lookup, platformBinaryCandidates, readCache, rememberOnDisk} from './binary-cache.js'
+import {tryOr} from './chain.js'
 import type {CodexInfo, InstallMethod} from './types.js'
 
 /** Below the check's 10 s, so a hung binary is reported with its reason, not as a generic timeout. */
@@ -27,15 +28,6 @@ export const INSTALL_NAMES: Record<InstallMethod, string> = {
   homebrew: 'Homebrew',
   nix: 'Nix',
   other: 'unknown install',
-}
-
-/** `fn()`, or `fallback` when it throws. */
-function tryOr<T>(fn: () => T, fallback: T): T {
-  try {
-    return fn()
-  } catch {
-    return fallback
-  }
 }
 
 /** The first executable file `name` on PATH, as a shell would find it. */

@@ -11,7 +11,7 @@ import path from 'node:path'
 import {UsageError} from '../errors.js'
 import {git} from '../process.js'
 import {readRepoFacts, type RepoFacts} from '../repo/facts.js'
-import {gitRoot, readChain, statOrUndefined} from './chain.js'
+import {gitRoot, readChain, statOrUndefined, tryOr} from './chain.js'
 import type {Source} from './types.js'
 
 export function homeDir(env: NodeJS.ProcessEnv): string {
@@ -97,19 +97,9 @@ export async function findDotfiles(opts: {flag?: string; env: NodeJS.ProcessEnv;
   if (opts.flag) return {dotfiles: path.resolve(opts.cwd, expandHome(opts.flag, home)), source: 'flag'}
   if (opts.env.DOTFILES) return {dotfiles: path.resolve(opts.cwd, expandHome(opts.env.DOTFILES, home)), source: 'env'}
   // an unreadable CODEX_HOME leads nowhere here; the codex-home check reports it
-  let linked: string | null = null
-  try {
-    linked = repoOfLinks(opts.codexHome)
-  } catch {
-    // nowhere
-  }
+  const linked = tryOr(() => repoOfLinks(opts.codexHome), null)
   if (linked) return {dotfiles: linked, source: 'link-chain'}
-  let here: string | null = null
-  try {
-    here = gitRoot(opts.cwd)
-  } catch {
-    // not in a readable work tree
-  }
+  const here = tryOr(() => gitRoot(opts.cwd), null)
   if (here && (await declaresCodex(here, opts.env).catch(() => false))) return {dotfiles: here, source: 'cwd'}
   return {dotfiles: null, source: null}
 }

@@ -78,7 +78,8 @@ function wrongModes(codexHome: string): SecretsState['modes'] {
 }
 
 export async function readSecrets(ctx: Context): Promise<SecretsState> {
-  const [modes, set, facts] = await Promise.all([wrongModes(ctx.codexHome), ctx.declared(), ctx.repo()])
+  const modes = wrongModes(ctx.codexHome)
+  const [set, facts] = await Promise.all([ctx.declared(), ctx.repo()])
   const fromGit = set.repo && facts?.git ? await gitSecrets(set, {...facts, root: set.repo}, ctx.env) : null
   return {
     repo: fromGit ? set.repo : null,
