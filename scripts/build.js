@@ -19,47 +19,140 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name)
 execFileSync(bin('tsc'), ['-p', path.join(root, 'tsconfig.json')], {stdio: 'inherit'})
 
 const outdir = path.join(root, 'dist', 'bundle')
+const src = (rel) => path.join(root, 'src', rel)
+
 /**
- * esbuild splits only ES modules; each file is then turned into CommonJS (.cjs). Node loads
- * CommonJS without its ES module loader (resolution, linking, a job per module): about 10 ms of
- * every run. `import()` becomes require() of a chunk that is loaded only then.
+ * What a run loads is two files: `cli.cjs` (bin/run.js's way in: the fast path's parser, --version,
+ * checks, --help) and `doctor.cjs` (everything a check or a fix runs), each bundled as CommonJS in
+ * one scope, where calls between modules are plain calls. A file more costs a run its resolution,
+ * its read and its cache, and a module split off into a chunk of its own costs every call into it
+ * a getter: on a healthy machine, the same code in 20 chunks took 6 ms more of a 67 ms run.
+ *
+ * Beside them, what a plain run does not load, built with esbuild's splitting (ES modules, each
+ * file then turned into CommonJS) so that they share one copy of what they have in common: oclif
+ * and its commands (whatever the fast path hands over), and the leaves the single files reach
+ * only on some runs, by file name. A leaf and the file that loads it each have their own copy of
+ * what both import: a leaf imports nothing that keeps state or whose class is tested with
+ * instanceof (fast-run.ts, the one leaf that runs checks, reports its own errors).
  */
+const ALONE = {
+  cli: src('cli.ts'),
+  doctor: src('fast-run.ts'), // a parsed `codex-doctor [CHECK_ID...]` run, from cli.cjs
+  'code-cache': src('code-cache.ts'), // loaded first, before any cache is in place
+}
+const SPLIT = {
+  oclif: src('oclif.ts'), // anything the fast path hands over
+  commands: src('commands/index.ts'), // oclif's commands (package.json "oclif.commands")
+  ansible: src('declared/ansible.ts'), // yaml, for a repository with Ansible files
+  live: src('report/live.ts'), // listr2, on a terminal
+  'skill-yaml': src('parse/skill-yaml.ts'), // yaml, for front matter the simple reader does not take
+  wsl: src('platform/wsl.ts'), // is-wsl, for --version
+  'old-layout': src('demo/old-layout.ts'), // the code cache's training machine
+}
+
+/** In the single files, `import()` of another bundle file's module loads that file. */
+const filesApart = (self) => ({
+  name: 'files-apart',
+  setup(build) {
+    const byModule = new Map()
+    for (const [name, entry] of [...Object.entries(ALONE), ...Object.entries(SPLIT)]) {
+      if (name !== self && name !== 'commands') byModule.set(entry.replace(/\.ts$/, '.js'), name)
+    }
+    build.onResolve({filter: /^\./}, (args) => {
+      const name = args.kind === 'dynamic-import' ? byModule.get(path.resolve(args.resolveDir, args.path)) : undefined
+      return name ? {path: `./${name}.cjs`, external: true} : undefined
+    })
+  },
+})
+
+/**
+ * A Node module that a bundled module imports whole (`import path from 'node:path'`) is copied
+ * into an ES module namespace for that importer, 44 times for node:path in doctor.cjs: here each
+ * is a module of the bundle, imported once, that the others import from.
+ */
+const builtinsOnce = {
+  name: 'builtins-once',
+  setup(build) {
+    build.onResolve({filter: /^node:/}, (args) => (args.namespace === 'builtin-once' ? {path: args.path, external: true} : {path: args.path, namespace: 'builtin-once'}))
+    build.onLoad({filter: /.*/, namespace: 'builtin-once'}, (args) => ({
+      contents: `import m from '${args.path}'\nexport default m\nexport * from '${args.path}'\n`,
+      loader: 'js',
+    }))
+  },
+}
+
+const common = {
+  outdir,
+  outExtension: {'.js': '.cjs'},
+  bundle: true,
+  platform: 'node',
+  target: 'node20.19',
+  legalComments: 'none',
+  logLevel: 'warning',
+  write: false,
+}
+
+/** import.meta.url, where a module reads it (version.ts), is the bundle file's own. */
+const META_URL_BANNER = "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;\n"
+
+/**
+ * esbuild escapes every non-ASCII character of strings and regular expressions, but copies some
+ * comments as they are. A file with one such character is read as UTF-8 the slow way: 1.5 ms for
+ * doctor.cjs instead of 0.5. The files a run loads must be ASCII: the build names what is not.
+ */
+function assertAscii(file, code) {
+  const at = code.search(/[^\x00-\x7f]/)
+  if (at === -1) return
+  const line = code.slice(0, at).split('\n').length
+  process.stderr.write(`build: ${path.relative(root, file)}:${line} is not ASCII (a comment in the sources, most likely): ${code.split('\n')[line - 1].trim()}\n`)
+  process.exit(1)
+}
+
+function writeOut(file, code) {
+  mkdirSync(path.dirname(file), {recursive: true})
+  writeFileSync(file, code.includes('__importMetaUrl') ? META_URL_BANNER + code : code)
+}
+
 async function bundle(rootHelp) {
   rmSync(outdir, {recursive: true, force: true})
+  const define = {__ROOT_HELP__: JSON.stringify(rootHelp)}
+  for (const [name, entry] of Object.entries(ALONE)) {
+    const {outputFiles} = await build({
+      ...common,
+      entryPoints: {[name]: entry},
+      format: 'cjs',
+      // another file's import() is a require(): in vm.Script (the code cache) import() has no loader
+      supported: {'dynamic-import': false},
+      plugins: [filesApart(name), builtinsOnce],
+      define: {...define, 'import.meta.url': '__importMetaUrl'},
+    })
+    for (const file of outputFiles) {
+      assertAscii(file.path, file.text)
+      writeOut(file.path, file.text)
+    }
+  }
+  // the rest: esbuild splits only ES modules; each file is then turned into CommonJS (.cjs), whose
+  // `import()` becomes a require() of a chunk that is loaded only then
   const {outputFiles} = await build({
-    entryPoints: {
-      cli: path.join(root, 'src/cli.ts'),
-      commands: path.join(root, 'src/commands/index.ts'),
-      'code-cache': path.join(root, 'src/code-cache.ts'),
-    },
-    outdir,
-    outExtension: {'.js': '.cjs'},
-    bundle: true,
+    ...common,
+    entryPoints: SPLIT,
     splitting: true,
     format: 'esm',
-    platform: 'node',
-    target: 'node20.19',
     chunkNames: 'chunks/[name]-[hash]',
-    define: {__ROOT_HELP__: JSON.stringify(rootHelp)},
-    legalComments: 'none',
-    logLevel: 'warning',
-    write: false,
+    define,
   })
   for (const file of outputFiles) {
-    const usesMetaUrl = file.text.includes('import.meta.url')
     const {code} = await transform(file.text, {
       loader: 'js',
       format: 'cjs',
       platform: 'node',
       target: 'node20.19',
       supported: {'dynamic-import': false},
-      define: usesMetaUrl ? {'import.meta.url': '__importMetaUrl'} : {},
-      banner: usesMetaUrl ? "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" : '',
+      define: file.text.includes('import.meta.url') ? {'import.meta.url': '__importMetaUrl'} : {},
       legalComments: 'none',
       logLevel: 'warning',
     })
-    mkdirSync(path.dirname(file.path), {recursive: true})
-    writeFileSync(file.path, code)
+    writeOut(file.path, code)
   }
 }
 

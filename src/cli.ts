@@ -7,7 +7,6 @@
  */
 import {CHECK_TITLES} from './checks/titles.js'
 import {parseDoctorArgs} from './commands/doctor-flags.js'
-import {reportFailure} from './commands/failure.js'
 import {ROOT_HELP, ROOT_HELP_COLUMNS} from './generated/help.js'
 import {VERSION} from './version.js'
 
@@ -29,8 +28,8 @@ async function fast(argv: readonly string[]): Promise<boolean> {
   if ((first === '--version' || first === '-v') && rest.length === 0) {
     // oclif's user agent, word for word: its platform is wsl on WSL (the same is-wsl, which reads
     // /proc as it loads: only here), its arch x86 for ia32
-    const isWsl = (await import('is-wsl')).default
-    process.stdout.write(`codex-doctor/${VERSION} ${isWsl ? 'wsl' : process.platform}-${process.arch === 'ia32' ? 'x86' : process.arch} node-${process.version}\n`)
+    const {IS_WSL} = await import('./platform/wsl.js')
+    process.stdout.write(`codex-doctor/${VERSION} ${IS_WSL ? 'wsl' : process.platform}-${process.arch === 'ia32' ? 'x86' : process.arch} node-${process.version}\n`)
     return true
   }
   if (first === 'checks' && rest.length === 0) {
@@ -47,17 +46,8 @@ async function fast(argv: readonly string[]): Promise<boolean> {
   if (argv.includes('--help')) return false
   const parsed = parseDoctorArgs(argv)
   if (!parsed) return false
-  // the repository is located and its listing (git, a process) started first: it runs while the
-  // checks load. Not for a fixer, which takes its lock before it looks at anything.
-  const fixing = parsed.flags.fix && !parsed.flags['dry-run']
-  const early = fixing ? null : await (await import('./context/locate.js')).locateEarly({codexHome: parsed.flags['codex-home'], dotfiles: parsed.flags.dotfiles})
-  const {runDoctor} = await import('./commands/run-doctor.js')
-  let code: number
-  try {
-    code = await runDoctor(parsed.ids, parsed.flags, Promise.resolve(early))
-  } catch (error) {
-    code = reportFailure(error instanceof Error ? error : new Error(String(error)))
-  }
+  const {runParsed} = await import('./fast-run.js')
+  const code = await runParsed(parsed)
   exitWhenWritten(code)
   return true
 }
@@ -78,8 +68,6 @@ export async function main(args: readonly string[], root: string): Promise<void>
   let argv = args.map((arg) => (arg === '-h' ? '--help' : arg))
   if (argv[0] === 'help') argv = [...argv.slice(1), '--help']
   if (await fast(argv)) return
-  // oclif is CommonJS: bundled, its exports may sit under `default`
-  const oclif = (await import('@oclif/core')) as typeof import('@oclif/core') & {default?: typeof import('@oclif/core')}
-  const execute = oclif.execute ?? oclif.default!.execute
+  const {execute} = await import('./oclif.js')
   await execute({args: argv[0] !== undefined && SUBCOMMANDS.has(argv[0]) ? argv : ['doctor', ...argv], dir: root})
 }

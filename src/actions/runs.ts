@@ -159,7 +159,7 @@ export class RunJournal {
     await this.writer!.write({t: 'settled', n, state, by: this.id, ...result}, {sync: true})
   }
 
-  /** A fresh place in this run's backup for `p` (the same path twice gets `.~1~`, `.~2~`…), its folder made. */
+  /** A fresh place in this run's backup for `p` (the same path twice gets `.~1~`, `.~2~` and so on), its folder made. */
   async backupPathFor(p: string): Promise<string> {
     await this.open()
     const base = backupPathOf(this.dir, p)

@@ -350,7 +350,7 @@ export class NixEvaluator {
     }
   }
 
-  /** `rec { … }`: values see every static name of the set. */
+  /** `rec { ... }`: values see every static name of the set. */
   recAttrs(shape: AttrShape, env: Env): {attrs: NixAttrsValue; env: Env} {
     const vars = new Map<string, Thunk>()
     const inner: Env = {vars, withSet: null, up: env}
@@ -513,7 +513,7 @@ export class NixEvaluator {
 
   /**
    * Where a path-like value points: a path, an absolute string, or an unknown root followed by a
-   * path that exists in the repository (`"${dotfiles}/skills"` → <repo>/skills).
+   * path that exists in the repository (`"${dotfiles}/skills"` is <repo>/skills).
    */
   location(v: Value): {kind: 'location'; path: string; store: boolean} | Unknown {
     if (v.kind === 'path') return {kind: 'location', path: v.path, store: false}

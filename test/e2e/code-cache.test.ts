@@ -66,7 +66,7 @@ describe('the code cache', () => {
     expect(readdirSync(cacheDir).some((f) => f.startsWith('cli.cjs-'))).toBe(true)
     const cached = run(['--no-probe'])
     const plain = run(['--no-probe'], {CODEX_DOCTOR_CODE_CACHE: 'off'})
-    expect(cached.stats.used).toBeGreaterThanOrEqual(10)
+    expect(cached.stats.used).toBeGreaterThanOrEqual(2)
     expect(cached.stats).toMatchObject({rejected: 0, missing: 0})
     // the same run, the same answer
     expect(plain.stats).toEqual({used: 0, rejected: 0, missing: 0})
@@ -102,7 +102,9 @@ describe('the code cache', () => {
       files.forEach((f, i) => writeFileSync(path.join(cacheDir, f), Buffer.alloc(saved[i]!.length, 0x5a)))
       const damaged = run(['--no-probe'])
       const plain = run(['--no-probe'], {CODEX_DOCTOR_CODE_CACHE: 'off'})
-      expect(damaged.stats.rejected).toBeGreaterThanOrEqual(10)
+      // doctor.cjs's (cli.cjs's may be stale by now: the test before rewrote the file, its mtime is new)
+      expect(damaged.stats.rejected).toBeGreaterThanOrEqual(1)
+      expect(damaged.stats.rejected + damaged.stats.missing).toBeGreaterThanOrEqual(2)
       expect(damaged.stats.used).toBe(0)
       expect([damaged.status, damaged.stdout]).toEqual([plain.status, plain.stdout])
     } finally {
