@@ -139,6 +139,11 @@ const OPERATORS = ['...', '==', '!=', '<=', '>=', '&&', '||', '->', '//', '++']
 interface Rule {
   re: RegExp
   token: (text: string, start: number) => Token | 'skip' | 'pathStart' | 'comment'
+  /**
+   * A character class holding every character a match can start with (it may hold more); none:
+   * any character. Only the rules that can start at a character are tried there (rulesAt).
+   */
+  first?: RegExp
 }
 
 const sticky = (source: string) => new RegExp(source, 'y')
@@ -172,31 +177,33 @@ function parseFloatToken(text: string, start: number): Token {
   return tok('FLOAT', text, start)
 }
 
-const DEFAULT_RULES: Rule[] = [
-  ...KEYWORDS.map((k) => ({re: sticky(k), token: (t: string, s: number) => tok(k, t, s)})),
-  ...OPERATORS.map((o) => ({re: sticky(escapeRe(o)), token: (t: string, s: number) => tok(o, t, s)})),
-  {re: sticky("[a-zA-Z_][a-zA-Z0-9_'\\-]*"), token: (t, s) => tok('ID', t, s)},
+/** Exported for the test that holds each rule's `first` to what its expression matches. */
+export const DEFAULT_RULES: Rule[] = [
+  ...KEYWORDS.map((k) => ({re: sticky(k), token: (t: string, s: number) => tok(k, t, s), first: new RegExp(escapeRe(k[0]!))})),
+  ...OPERATORS.map((o) => ({re: sticky(escapeRe(o)), token: (t: string, s: number) => tok(o, t, s), first: new RegExp(escapeRe(o[0]!))})),
+  {re: sticky("[a-zA-Z_][a-zA-Z0-9_'\\-]*"), token: (t, s) => tok('ID', t, s), first: /[a-zA-Z_]/},
   {
     re: sticky('[0-9]+'),
     token: (t, s) => {
       if (BigInt(t) > INT_MAX) throw new LexError(`invalid integer '${t}'`, s)
       return tok('INT', t, s)
     },
+    first: /[0-9]/,
   },
-  {re: sticky('(?:(?:[1-9][0-9]*\\.[0-9]*)|(?:0?\\.[0-9]+))(?:[Ee][+-]?[0-9]+)?'), token: parseFloatToken},
-  {re: sticky('\\$\\{'), token: (t, s) => tok('${', t, s)},
-  {re: sticky('\\}'), token: (t, s) => tok('}', t, s)},
-  {re: sticky('\\{'), token: (t, s) => tok('{', t, s)},
-  {re: sticky('"'), token: (t, s) => tok('"', t, s)},
-  {re: sticky("''(?: *\\n)?"), token: (t, s) => tok('IND_OPEN', t, s)},
-  {re: sticky(`(?:${PATH_CHAR}*\\/|~\\/)\\$\\{`), token: () => 'pathStart'},
-  {re: sticky(`${PATH_CHAR}*(?:\\/${PATH_CHAR}+)+\\/?`), token: (t, s) => tok('PATH', t, s)},
-  {re: sticky(`~(?:\\/${PATH_CHAR}+)+\\/?`), token: (t, s) => tok('HPATH', t, s)},
-  {re: sticky(`<${PATH_CHAR}+(?:\\/${PATH_CHAR}+)*>`), token: (t, s) => tok('SPATH', t, s)},
-  {re: sticky("[a-zA-Z][a-zA-Z0-9+\\-.]*:[a-zA-Z0-9%/?:@&=+$,\\-_.!~*']+"), token: (t, s) => tok('URI', t, s)},
-  {re: sticky('[ \\t\\r\\n]+'), token: () => 'skip'},
-  {re: sticky('#[^\\r\\n]*'), token: () => 'comment'},
-  {re: sticky('\\/\\*(?:[^*]|\\*+[^*/])*\\*+\\/'), token: () => 'comment'},
+  {re: sticky('(?:(?:[1-9][0-9]*\\.[0-9]*)|(?:0?\\.[0-9]+))(?:[Ee][+-]?[0-9]+)?'), token: parseFloatToken, first: /[0-9.]/},
+  {re: sticky('\\$\\{'), token: (t, s) => tok('${', t, s), first: /\$/},
+  {re: sticky('\\}'), token: (t, s) => tok('}', t, s), first: /\}/},
+  {re: sticky('\\{'), token: (t, s) => tok('{', t, s), first: /\{/},
+  {re: sticky('"'), token: (t, s) => tok('"', t, s), first: /"/},
+  {re: sticky("''(?: *\\n)?"), token: (t, s) => tok('IND_OPEN', t, s), first: /'/},
+  {re: sticky(`(?:${PATH_CHAR}*\\/|~\\/)\\$\\{`), token: () => 'pathStart', first: /[a-zA-Z0-9._\-+/~]/},
+  {re: sticky(`${PATH_CHAR}*(?:\\/${PATH_CHAR}+)+\\/?`), token: (t, s) => tok('PATH', t, s), first: /[a-zA-Z0-9._\-+/]/},
+  {re: sticky(`~(?:\\/${PATH_CHAR}+)+\\/?`), token: (t, s) => tok('HPATH', t, s), first: /~/},
+  {re: sticky(`<${PATH_CHAR}+(?:\\/${PATH_CHAR}+)*>`), token: (t, s) => tok('SPATH', t, s), first: /</},
+  {re: sticky("[a-zA-Z][a-zA-Z0-9+\\-.]*:[a-zA-Z0-9%/?:@&=+$,\\-_.!~*']+"), token: (t, s) => tok('URI', t, s), first: /[a-zA-Z]/},
+  {re: sticky('[ \\t\\r\\n]+'), token: () => 'skip', first: /[ \t\r\n]/},
+  {re: sticky('#[^\\r\\n]*'), token: () => 'comment', first: /#/},
+  {re: sticky('\\/\\*(?:[^*]|\\*+[^*/])*\\*+\\/'), token: () => 'comment', first: /\//},
   {re: sticky('[\\s\\S]'), token: (t, s) => tok(t, t, s)},
 ]
 
@@ -225,14 +232,39 @@ const IN_PATH_RE = sticky(`${PATH_CHAR}*(?:\\/${PATH_CHAR}+)+\\/?|${PATH_CHAR}*\
 
 type LexState = 'INITIAL' | 'DEFAULT' | 'STRING' | 'IND_STRING' | 'INPATH' | 'INPATH_SLASH'
 
-function longestMatch(rules: readonly Rule[], text: string, at: number): {rule: Rule; text: string} | null {
-  let best: {rule: Rule; text: string} | null = null
-  for (const rule of rules) {
-    rule.re.lastIndex = at
-    const m = rule.re.exec(text)
-    if (m && (!best || m[0].length > best.text.length)) best = {rule, text: m[0]}
+/**
+ * The rules that can match at a character, in their order (an earlier rule wins a tie). Every rule
+ * was tried at every character before: most of the time of reading a Nix file went there.
+ */
+const RULES_AT = new Map<readonly Rule[], (readonly Rule[])[]>()
+const ASCII = 128
+
+function rulesAt(rules: readonly Rule[], code: number): readonly Rule[] {
+  let byCode = RULES_AT.get(rules)
+  if (!byCode) RULES_AT.set(rules, (byCode = []))
+  const key = code < ASCII ? code : ASCII
+  let at = byCode[key]
+  if (!at) {
+    // beyond ASCII, only the rules that take any character
+    const c = String.fromCharCode(code)
+    at = byCode[key] = rules.filter((r) => !r.first || (code < ASCII && r.first.test(c)))
   }
-  return best
+  return at
+}
+
+function longestMatch(rules: readonly Rule[], text: string, at: number): {rule: Rule; text: string} | null {
+  // test(), not exec(): a sticky expression's lastIndex is where its match ends, and no match
+  // array is made for each rule tried
+  let best: Rule | null = null
+  let bestEnd = at
+  for (const rule of rulesAt(rules, text.charCodeAt(at))) {
+    rule.re.lastIndex = at
+    if (rule.re.test(text) && (!best || rule.re.lastIndex > bestEnd)) {
+      best = rule
+      bestEnd = rule.re.lastIndex
+    }
+  }
+  return best && {rule: best, text: text.slice(at, bestEnd)}
 }
 
 function lex(text: string): {tokens: Token[]; comments: NixComment[]} {

@@ -5,7 +5,7 @@ import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {nixInstantiateParses} from '../../src/declared/nix.js'
-import {ancestorsOf, lineColumn, parseNix, type NixExpr} from '../../src/parse/nix.js'
+import {ancestorsOf, DEFAULT_RULES, lineColumn, parseNix, type NixExpr} from '../../src/parse/nix.js'
 import {configValue, knownText, NixEvaluator, Thunk, type Value} from '../../src/parse/nix-eval.js'
 
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0
@@ -207,6 +207,31 @@ describe('parsing Nix', () => {
     expect(parseNix('let\r\n  x = y;\r\nin x')).toMatchObject({ok: false, error: {line: 2, column: 7, message: "undefined variable 'y'"}})
     expect(parseNix('./a/')).toMatchObject({ok: false, error: {message: 'path has a trailing slash'}})
     expect(parseNix('('.repeat(50_000))).toMatchObject({ok: false})
+  })
+
+  it("tries at a character only the rules that can match there: each rule's first characters hold every match's", () => {
+    // the fixtures, and random text over every ASCII character and a few beyond (seeded: the same each run)
+    let seed = 7
+    const random = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31), seed % n)
+    const alphabet = [...Array.from({length: 128}, (_, i) => String.fromCharCode(i)), 'é', '→', '😀']
+    const texts = fixtures.map((name) => readFileSync(path.join(FIXTURES, name), 'utf8'))
+    for (let t = 0; t < 400; t++) texts.push(Array.from({length: 24}, () => alphabet[random(alphabet.length)]).join(''))
+    // and text that the rules with long matches need: paths, URIs, numbers, comments
+    texts.push('./a/b ~/x/y <nixpkgs/lib> a/${b} ~/${c} https://example.com/x?y=1 1.5e3 .5 007 /* x */ # y\n\'\' z \'\' ... -> // ++')
+    let checked = 0
+    for (const rule of DEFAULT_RULES) {
+      if (!rule.first) continue
+      for (const text of texts) {
+        for (let at = 0; at < text.length; at++) {
+          rule.re.lastIndex = at
+          const m = rule.re.exec(text)
+          if (!m || m[0] === '') continue
+          checked++
+          expect(rule.first.test(text[at]!), `${rule.re.source} matches ${JSON.stringify(m[0])}, which starts outside ${rule.first.source}`).toBe(true)
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(1000)
   })
 
   it.each(fixtures)('fixture %s parses', (name) => {
