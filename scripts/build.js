@@ -6,7 +6,7 @@
  * the commonest help needs no oclif at all. With --manifest, then oclif's manifest, from the bundle.
  */
 import {execFileSync, spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -19,6 +19,7 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name)
 execFileSync(bin('tsc'), ['-p', path.join(root, 'tsconfig.json')], {stdio: 'inherit'})
 
 const outdir = path.join(root, 'dist', 'bundle')
+const VERSION = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version
 const src = (rel) => path.join(root, 'src', rel)
 
 /**
@@ -75,7 +76,8 @@ const builtinsOnce = {
   setup(build) {
     build.onResolve({filter: /^node:/}, (args) => (args.namespace === 'builtin-once' ? {path: args.path, external: true} : {path: args.path, namespace: 'builtin-once'}))
     build.onLoad({filter: /.*/, namespace: 'builtin-once'}, (args) => ({
-      contents: `import m from '${args.path}'\nexport default m\nexport * from '${args.path}'\n`,
+      // the default export is the module itself (as Node gives it), not a copy; the named ones are copied once
+      contents: `export default require('${args.path}')\nexport * from '${args.path}'\n`,
       loader: 'js',
     }))
   },
@@ -115,7 +117,7 @@ function writeOut(file, code) {
 
 async function bundle(rootHelp) {
   rmSync(outdir, {recursive: true, force: true})
-  const define = {__ROOT_HELP__: JSON.stringify(rootHelp)}
+  const define = {__ROOT_HELP__: JSON.stringify(rootHelp), __VERSION__: JSON.stringify(VERSION)}
   for (const [name, entry] of Object.entries(ALONE)) {
     const {outputFiles} = await build({
       ...common,

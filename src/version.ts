@@ -19,8 +19,14 @@ function readPackage(): {root: string; version: string} {
   return {root: fileURLToPath(new URL('../', import.meta.url)), version: '0.0.0'}
 }
 
-const found = readPackage()
+let found: {root: string; version: string} | undefined
+const pkg = () => (found ??= readPackage())
 
-export const VERSION: string = found.version
+/** The bundle knows its version (scripts/build.js defines __VERSION__): a run reads no package.json for it. */
+declare const __VERSION__: string | undefined
+export const VERSION: string = typeof __VERSION__ === 'string' ? __VERSION__ : pkg().version
+
 /** The installed package's folder (bin/run.js is under it). */
-export const PACKAGE_ROOT: string = found.root
+export function packageRoot(): string {
+  return pkg().root
+}

@@ -8,10 +8,10 @@ import {findOnPath} from '../context/codex.js'
 import {buildOldLayout, type DemoMachine} from '../demo/old-layout.js'
 import {run} from '../process.js'
 import {wantColor} from '../report/human.js'
-import {PACKAGE_ROOT} from '../version.js'
+import {packageRoot} from '../version.js'
 import {BaseCommand} from './base.js'
 
-const RUN_JS = path.join(PACKAGE_ROOT, 'bin', 'run.js')
+const RUN_JS = path.join(packageRoot(), 'bin', 'run.js')
 
 /** type, mode, link target and content hash of every path under `dir`: "exactly as before" made checkable. */
 export async function fingerprint(dir: string): Promise<Map<string, string>> {

@@ -46,12 +46,14 @@ export function readChain(start: string): Chain {
   for (;;) {
     let info
     try {
-      info = lstatSync(current)
+      // a missing path answers undefined: no error is made (a run asks of dozens that are not there)
+      info = lstatSync(current, {throwIfNoEntry: false})
     } catch (error) {
       if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return {start, hops, final: current, end: 'missing'}
       if (errnoCode(error) === 'ELOOP') return {start, hops, final: current, end: 'loop'}
       throw error
     }
+    if (!info) return {start, hops, final: current, end: 'missing'}
     if (!info.isSymbolicLink()) {
       return {start, hops, final: current, end: info.isFile() ? 'file' : info.isDirectory() ? 'dir' : 'other'}
     }
@@ -82,7 +84,7 @@ export function tryOr<T>(fn: () => T, fallback: T): T {
 /** `stat` that answers undefined instead of throwing for a missing path. */
 export function statOrUndefined(p: string, follow = true) {
   try {
-    return follow ? statSync(p) : lstatSync(p)
+    return follow ? statSync(p, {throwIfNoEntry: false}) : lstatSync(p, {throwIfNoEntry: false})
   } catch (error) {
     if (['ENOENT', 'ENOTDIR', 'ELOOP'].includes(errnoCode(error) ?? '')) return undefined
     throw error
