@@ -1,4 +1,4 @@
-import {lstat, readdir, readFile, readlink} from 'node:fs/promises'
+import {lstat, readdir, readFile, readlink} from '../fs-now.js'
 import path from 'node:path'
 
 import type {Action} from '../actions/types.js'

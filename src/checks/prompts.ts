@@ -1,4 +1,4 @@
-import {readFile, realpath} from 'node:fs/promises'
+import {readFile, realpath} from '../fs-now.js'
 import path from 'node:path'
 
 import type {Action} from '../actions/types.js'

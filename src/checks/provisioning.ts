@@ -3,7 +3,7 @@
  * (the whole folder, the old way, or entry by entry), the verdict on it, and the rewrite of a
  * whole-folder declaration into one declaration per entry (seed steps 2 and 3).
  */
-import {readdir, readFile} from 'node:fs/promises'
+import {readdir, readFile} from '../fs-now.js'
 import path from 'node:path'
 
 import type {Action} from '../actions/types.js'

@@ -1,4 +1,4 @@
-import {realpath} from 'node:fs/promises'
+import {realpath} from '../fs-now.js'
 import path from 'node:path'
 import * as semver from '../semver.js'
 

@@ -1,5 +1,5 @@
 import {constants} from 'node:fs'
-import {access, realpath} from 'node:fs/promises'
+import {access, realpath} from '../fs-now.js'
 import path from 'node:path'
 
 import {type Chain, readChain} from '../context/chain.js'

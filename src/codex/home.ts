@@ -2,7 +2,7 @@
  * What CODEX_HOME is (a real folder, the old directory link, …), shared by the codex-home,
  * links and stray-state checks, and how a link chain is shown in their details.
  */
-import {realpath} from 'node:fs/promises'
+import {realpath} from '../fs-now.js'
 
 import {type Chain, type ChainEnd, isInside, readChain} from '../context/chain.js'
 import type {Context} from '../context/types.js'

@@ -1,5 +1,5 @@
 /** The custom prompts Codex loads from a folder, read the way custom_prompts.rs does, and the entries it ignores, with why. */
-import {readdir, readFile, realpath} from 'node:fs/promises'
+import {readdir, readFile, realpath} from '../fs-now.js'
 import path from 'node:path'
 import * as semver from '../semver.js'
 

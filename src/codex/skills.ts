@@ -1,5 +1,5 @@
 /** The skills Codex loads from a folder, read the way its loader does (loader.rs), and the ones it would skip, with why. */
-import {readdir, readFile, realpath} from 'node:fs/promises'
+import {readdir, readFile, realpath} from '../fs-now.js'
 import path from 'node:path'
 
 import {statOrUndefined} from '../context/chain.js'

@@ -1,4 +1,4 @@
-import {readFile} from 'node:fs/promises'
+import {readFile} from '../fs-now.js'
 import path from 'node:path'
 import * as semver from '../semver.js'
 import {parse, TomlError} from 'smol-toml'

@@ -1,5 +1,5 @@
 /** `links` in codex-doctor.toml: the old list of entry names or the table, `*` expanded over the repository's folder. */
-import {readdir} from 'node:fs/promises'
+import {readdir} from '../fs-now.js'
 import path from 'node:path'
 
 import type {LinkSpec} from '../context/config.js'

@@ -4,7 +4,7 @@
  * codex-doctor repairs for a Nix declaration points where home-manager's own would: into the
  * current generation's home-files.
  */
-import {lstat, realpath} from 'node:fs/promises'
+import {lstat, realpath} from '../fs-now.js'
 import os from 'node:os'
 import path from 'node:path'
 

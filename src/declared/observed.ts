@@ -2,7 +2,7 @@
  * What exists: links in CODEX_HOME (and one level down, skills/<name>) whose chain ends in the
  * repository. CODEX_HOME itself linked into the repository is the old layout's whole-folder link.
  */
-import {lstat, readdir, realpath} from 'node:fs/promises'
+import {lstat, readdir, realpath} from '../fs-now.js'
 import path from 'node:path'
 
 import {type Chain, isInside, readChain} from '../context/chain.js'

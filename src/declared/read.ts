@@ -3,7 +3,7 @@
  * stow packages) and what exists, once per look at the disk.
  */
 import {existsSync, readdirSync} from 'node:fs'
-import {readFile, realpath} from 'node:fs/promises'
+import {readFile, realpath} from '../fs-now.js'
 import path from 'node:path'
 
 import {CODEX_READS} from '../codex-facts.js'

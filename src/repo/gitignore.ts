@@ -4,7 +4,7 @@
  * nothing broader: the old `config/codex/*` with `!` exceptions was only needed while all of
  * Codex's state lived in the repository (plan step 6).
  */
-import {readFile} from 'node:fs/promises'
+import {readFile} from '../fs-now.js'
 import path from 'node:path'
 
 import type {Action} from '../actions/types.js'

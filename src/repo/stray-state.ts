@@ -4,7 +4,7 @@
  * stray-state fix). Links are listed, never followed; a secret's content is never read.
  */
 import {readdirSync} from 'node:fs'
-import {lstat, readdir, readlink, realpath} from 'node:fs/promises'
+import {lstat, readdir, readlink, realpath} from '../fs-now.js'
 import path from 'node:path'
 
 import type {Action} from '../actions/types.js'
