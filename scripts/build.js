@@ -128,9 +128,10 @@ async function bundle(rootHelp) {
       supported: {'dynamic-import': false},
       plugins: [filesApart(name), builtinsOnce],
       // half the bytes to read (doctor.cjs: 446 -> 261 kB) and shorter names in V8's cache: 1 ms of a
-      // run. The map beside it points into src/ (in a checkout): node --enable-source-maps bin/run.js
-      minifyWhitespace: true,
-      minifyIdentifiers: true,
+      // run. The map beside it points into src/ (in a checkout): node --enable-source-maps bin/run.js.
+      // CODEX_DOCTOR_BUILD_READABLE=1 npm run build: not minified, for a profile (node --cpu-prof) with names
+      minifyWhitespace: !process.env.CODEX_DOCTOR_BUILD_READABLE,
+      minifyIdentifiers: !process.env.CODEX_DOCTOR_BUILD_READABLE,
       sourcemap: 'linked',
       sourcesContent: false,
       define: {...define, 'import.meta.url': '__importMetaUrl'},
