@@ -57,7 +57,7 @@ const filesApart = (self) => ({
   setup(build) {
     const byModule = new Map()
     for (const [name, entry] of [...Object.entries(ALONE), ...Object.entries(SPLIT)]) {
-      if (name !== self && name !== 'commands') byModule.set(entry.replace(/\.ts$/, '.js'), name)
+      if (name !== self) byModule.set(entry.replace(/\.ts$/, '.js'), name)
     }
     build.onResolve({filter: /^\./}, (args) => {
       const name = args.kind === 'dynamic-import' ? byModule.get(path.resolve(args.resolveDir, args.path)) : undefined
