@@ -1332,9 +1332,10 @@ function makeLib(builtins: Record<string, Value>): NixAttrsValue {
   })
   const more = unknown(['lib'])
   const lib = attrsOf(l, more)
-  // lib.attrsets.genAttrs, lib.lists.flatten, lib.strings.hasPrefix…: the same functions
+  // lib.attrsets.genAttrs, lib.lists.flatten, lib.strings.hasPrefix…: the same functions, made
+  // only when a file names them (eight copies of lib for every file read were most of its allocations)
   for (const sub of ['attrsets', 'lists', 'strings', 'trivial', 'modules', 'options', 'fixedPoints', 'builtins']) {
-    lib.entries.set(sub, {thunk: Thunk.of(attrsOf(l, unknown([`lib.${sub}`]))), pos: null})
+    lib.entries.set(sub, {thunk: Thunk.lazy(() => attrsOf(l, unknown([`lib.${sub}`]))), pos: null})
   }
   return lib
 }
