@@ -4,10 +4,12 @@
  * changes the identity (path, size, mtime, inode of the file we run and, for npm's node
  * launcher, of the platform binary it starts): a changed binary is a miss, never a stale answer.
  */
-import {readFileSync, statSync} from 'node:fs'
+import {readFileSync, realpathSync, statSync} from 'node:fs'
 import {mkdir, rename, rm, writeFile} from 'node:fs/promises'
-import {createRequire} from 'node:module'
+import Module, {createRequire} from 'node:module'
 import path from 'node:path'
+
+import {tryOr} from './chain.js'
 
 export interface FileIdentity {
   path: string
@@ -73,13 +75,30 @@ export function platformBinaryCandidates(launcher: string, platform = process.pl
   // its own vendor/ first: releases that have one (≤ 0.89) know no platform package, and a hoisted
   // one may belong to another release; newer releases ship none and resolve their platform package
   const roots = [path.join(path.dirname(path.dirname(launcher)), 'vendor')]
-  try {
-    const pkg = createRequire(launcher).resolve(`@openai/codex-${platform === 'android' ? 'linux' : platform}-${arch}/package.json`)
-    roots.push(path.join(path.dirname(pkg), 'vendor'))
-  } catch {
-    // an older release: everything is in its own vendor/
-  }
+  // none for an older release: everything is in its own vendor/
+  const pkg = resolvePackageJson(launcher, `@openai/codex-${platform === 'android' ? 'linux' : platform}-${arch}`)
+  if (pkg) roots.push(path.join(path.dirname(pkg), 'vendor'))
   return roots.flatMap((root) => [path.join(root, triple, 'bin', exe), path.join(root, triple, 'codex', exe)])
+}
+
+/**
+ * Where codex.js's `require.resolve(`${name}/package.json`)` lands: the first node_modules folder
+ * up from the launcher that holds the package, else Node's global folders (NODE_PATH included),
+ * links resolved. Node's own resolver costs a process 1.4 ms the first time it runs, most of what
+ * a cached run spends on the binary; a package with "exports", whose rules decide, is still left
+ * to it. test/unit/codex.test.ts holds the two side by side.
+ */
+export function resolvePackageJson(launcher: string, name: string): string | null {
+  const nodeResolve = () => tryOr(() => createRequire(launcher).resolve(`${name}/package.json`), null)
+  const loader = Module as unknown as {_nodeModulePaths?: (from: string) => string[]; globalPaths?: string[]}
+  if (typeof loader._nodeModulePaths !== 'function') return nodeResolve()
+  for (const dir of [...loader._nodeModulePaths(path.dirname(launcher)), ...(loader.globalPaths ?? [])]) {
+    const file = path.join(dir, name, 'package.json')
+    if (!tryOr(() => statSync(file, {throwIfNoEntry: false})?.isFile(), false)) continue
+    if (/"exports"\s*:/.test(tryOr(() => readFileSync(file, 'utf8'), '"exports":'))) return nodeResolve()
+    return tryOr(() => realpathSync(file), null)
+  }
+  return null
 }
 
 /** The identity of the binary at `realPath`; null when it cannot be read (nothing is then cached). */

@@ -1,9 +1,11 @@
-import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {chmodSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {codexCommand, firstLine, installMethod, parseVersion, upgradeCommand, VERSION_TIMEOUT_MS} from '../../src/context/codex.js'
+import {resolvePackageJson} from '../../src/context/binary-cache.js'
 import {DEFAULT_TIMEOUT_MS} from '../../src/engine/run-checks.js'
 
 describe('parseVersion', () => {
@@ -96,5 +98,63 @@ describe('running a codex binary', () => {
 
   it('gives up on `codex --version` before the engine gives up on the check', () => {
     expect(VERSION_TIMEOUT_MS).toBeLessThan(DEFAULT_TIMEOUT_MS)
+  })
+})
+
+describe("where npm's launcher finds its platform package", () => {
+  // asked of a fresh Node each time: a process remembers what it resolved (Module._pathCache)
+  const nodeAnswer = (launcher: string, name: string) => {
+    const script = `try { console.log(require('node:module').createRequire(${JSON.stringify(launcher)}).resolve(${JSON.stringify(`${name}/package.json`)})) } catch { console.log('null') }`
+    const answer = execFileSync(process.execPath, ['-e', script], {encoding: 'utf8'}).trim()
+    return answer === 'null' ? null : answer
+  }
+  const platformPackage = `@openai/codex-${process.platform}-${process.arch}`
+
+  it('is where Node resolves it, for every pinned Codex release', () => {
+    const launchers = readdirSync(path.join(import.meta.dirname, '..', '..', 'node_modules'))
+      .filter((d) => d.startsWith('codex-'))
+      .map((d) => path.join(import.meta.dirname, '..', '..', 'node_modules', d, 'bin', 'codex.js'))
+    expect(launchers.length).toBeGreaterThanOrEqual(4)
+    const answers = launchers.map((l) => [resolvePackageJson(l, platformPackage), nodeAnswer(l, platformPackage)])
+    for (const [ours, node] of answers) expect(ours).toBe(node)
+    // the newer releases have one, the older ones keep everything in their own vendor/
+    expect(answers.some(([ours]) => ours !== null)).toBe(true)
+  })
+
+  it('is where Node resolves it in hoisted, nested, linked and "exports" layouts', () => {
+    const root = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'codex-doctor-resolve-')))
+    try {
+      const put = (rel: string, text: string) => {
+        mkdirSync(path.dirname(path.join(root, rel)), {recursive: true})
+        writeFileSync(path.join(root, rel), text)
+      }
+      const launcher = path.join(root, 'a', 'node_modules', '@openai', 'codex', 'bin', 'codex.js')
+      put('a/node_modules/@openai/codex/bin/codex.js', '')
+      const same = () => expect(resolvePackageJson(launcher, 'pkg-x')).toBe(nodeAnswer(launcher, 'pkg-x'))
+      same() // nowhere
+      put('node_modules/pkg-x/package.json', '{}') // far up
+      same()
+      put('a/node_modules/pkg-x/package.json', '{}') // hoisted beside the launcher's package
+      same()
+      put('a/node_modules/@openai/codex/node_modules/pkg-x/package.json', '{}') // nested: the nearest wins
+      same()
+      rmSync(path.join(root, 'a/node_modules/@openai/codex/node_modules'), {recursive: true})
+      // a linked package: the real path, as Node gives it
+      put('store/pkg-x/package.json', '{}')
+      rmSync(path.join(root, 'a/node_modules/pkg-x'), {recursive: true})
+      symlinkSync(path.join(root, 'store', 'pkg-x'), path.join(root, 'a', 'node_modules', 'pkg-x'))
+      same()
+      expect(resolvePackageJson(launcher, 'pkg-x')).toBe(path.join(root, 'store', 'pkg-x', 'package.json'))
+      // "exports" decide: without ./package.json in them, Node refuses it, and so do we (a package
+      // of its own each: a process keeps what it read of a package.json)
+      put('a/node_modules/pkg-closed/package.json', '{"exports": {".": "./index.js"}}')
+      put('a/node_modules/pkg-open/package.json', '{"exports": {"./package.json": "./package.json"}}')
+      expect(resolvePackageJson(launcher, 'pkg-closed')).toBe(nodeAnswer(launcher, 'pkg-closed'))
+      expect(resolvePackageJson(launcher, 'pkg-closed')).toBeNull()
+      expect(resolvePackageJson(launcher, 'pkg-open')).toBe(nodeAnswer(launcher, 'pkg-open'))
+      expect(resolvePackageJson(launcher, 'pkg-open')).not.toBeNull()
+    } finally {
+      rmSync(root, {recursive: true, force: true})
+    }
   })
 })
