@@ -34,7 +34,8 @@ const src = (rel) => path.join(root, 'src', rel)
  * and its commands (whatever the fast path hands over), and the leaves the single files reach
  * only on some runs, by file name. A leaf and the file that loads it each have their own copy of
  * what both import: a leaf imports nothing that keeps state or whose class is tested with
- * instanceof (fast-run.ts, the one leaf that runs checks, reports its own errors).
+ * instanceof (LEAVES_MAY_IMPORT, checked below). cli.cjs hands doctor.cjs plain data only, and
+ * doctor.cjs reports its own errors, whose classes are its own.
  */
 const ALONE = {
   cli: src('cli.ts'),
@@ -50,6 +51,11 @@ const SPLIT = {
   wsl: src('platform/wsl.ts'), // is-wsl, for --version
   'old-layout': src('demo/old-layout.ts'), // the code cache's training machine
 }
+
+/** What a leaf loaded by a single file may have its own copy of: modules without state or classes. */
+const LEAVES_MAY_IMPORT = new Set(['src/process.ts', 'src/parse/jinja.ts'])
+/** oclif and its commands share nothing with the single files: once cli.cjs hands over, only they run. */
+const NOT_LEAVES = new Set(['oclif', 'commands'])
 
 /** In the single files, `import()` of another bundle file's module loads that file. */
 const filesApart = (self) => ({
@@ -84,6 +90,7 @@ const builtinsOnce = {
 }
 
 const common = {
+  absWorkingDir: root,
   outdir,
   outExtension: {'.js': '.cjs'},
   bundle: true,
@@ -110,15 +117,28 @@ function assertAscii(file, code) {
   process.exit(1)
 }
 
-function writeOut(file, code) {
-  mkdirSync(path.dirname(file), {recursive: true})
-  writeFileSync(file, code.includes('__importMetaUrl') ? `${META_URL_BANNER}\n${code}` : code)
+
+/** A leaf's own modules beyond LEAVES_MAY_IMPORT, and a leaf a single file took in whole: the build stops. */
+async function checkLeaves(singleInputs) {
+  const problems = []
+  for (const [name, entry] of Object.entries(SPLIT)) {
+    if (NOT_LEAVES.has(name)) continue
+    const rel = path.relative(root, entry)
+    for (const [file, inputs] of singleInputs) if (inputs.includes(rel)) problems.push(`${file} holds the leaf ${rel} (imported, not import()ed)`)
+    const {metafile} = await build({...common, entryPoints: [entry], outdir: path.join(outdir, 'leaf-check'), format: 'esm', metafile: true})
+    for (const input of Object.keys(metafile.inputs)) {
+      if (input.startsWith('src/') && input !== rel && !LEAVES_MAY_IMPORT.has(input)) problems.push(`the leaf ${rel} has its own copy of ${input}`)
+    }
+  }
+  if (problems.length === 0) return
+  process.stderr.write(problems.map((p) => `build: ${p} (see LEAVES_MAY_IMPORT in scripts/build.js)\n`).join(''))
+  process.exit(1)
 }
 
 async function bundle(rootHelp) {
-  rmSync(outdir, {recursive: true, force: true})
-  mkdirSync(outdir, {recursive: true})
   const define = {__ROOT_HELP__: JSON.stringify(rootHelp), __VERSION__: JSON.stringify(VERSION)}
+  const out = []
+  const singleInputs = []
   for (const [name, entry] of Object.entries(ALONE)) {
     const options = {
       ...common,
@@ -134,16 +154,19 @@ async function bundle(rootHelp) {
       minifyIdentifiers: !process.env.CODEX_DOCTOR_BUILD_READABLE,
       sourcemap: 'linked',
       sourcesContent: false,
+      metafile: true,
       define: {...define, 'import.meta.url': '__importMetaUrl'},
     }
-    let {outputFiles} = await build(options)
-    // esbuild's banner, not writeOut's: the map then counts its line
-    if (outputFiles.some((f) => f.text.includes('__importMetaUrl'))) ({outputFiles} = await build({...options, banner: {js: META_URL_BANNER}}))
-    for (const file of outputFiles) {
+    let result = await build(options)
+    // esbuild's banner, not a line put before its output: the map then counts it
+    if (result.outputFiles.some((f) => f.text.includes('__importMetaUrl'))) result = await build({...options, banner: {js: META_URL_BANNER}})
+    for (const file of result.outputFiles) {
       if (!file.path.endsWith('.map')) assertAscii(file.path, file.text)
-      writeFileSync(file.path, file.text)
+      out.push({file: file.path, code: file.text})
     }
+    singleInputs.push([`${name}.cjs`, Object.keys(result.metafile.inputs)])
   }
+  await checkLeaves(singleInputs)
   // the rest: esbuild splits only ES modules; each file is then turned into CommonJS (.cjs), whose
   // `import()` becomes a require() of a chunk that is loaded only then
   const {outputFiles} = await build({
@@ -165,7 +188,13 @@ async function bundle(rootHelp) {
       legalComments: 'none',
       logLevel: 'warning',
     })
-    writeOut(file.path, code)
+    out.push({file: file.path, code: code.includes('__importMetaUrl') ? `${META_URL_BANNER}\n${code}` : code})
+  }
+  // written only once all of it is built and checked: a failed build leaves no half of a bundle
+  rmSync(outdir, {recursive: true, force: true})
+  for (const {file, code} of out) {
+    mkdirSync(path.dirname(file), {recursive: true})
+    writeFileSync(file, code)
   }
 }
 

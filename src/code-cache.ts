@@ -10,7 +10,7 @@
  * only for the exact size and mtime of the file it was made from, and V8 itself refuses data from
  * another V8 or other flags. Without a usable cache, files load as Node loads them.
  *
- *   CODEX_DOCTOR_CODE_CACHE=off     load without it
+ *   CODEX_DOCTOR_CODE_CACHE=off     load without it (as node --enable-source-maps does)
  *   CODEX_DOCTOR_CODE_CACHE=write   (training) write what this run compiled, at exit
  */
 import {chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
@@ -40,7 +40,8 @@ type Compile = (this: Module, content: string, filename: string, ...rest: unknow
  * one; in training, every one of them is cached when the process exits.
  */
 export function useCodeCache(bundleDir: string, mode = process.env.CODEX_DOCTOR_CODE_CACHE): void {
-  if (mode === 'off') return
+  // vm.Script registers no source map: with --enable-source-maps, files load as Node loads them
+  if (mode === 'off' || (process.sourceMapsEnabled && mode !== 'write')) return
   const training = mode === 'write'
   const dir = codeCacheDirOf(bundleDir)
   if (!training && !existsSync(dir)) return

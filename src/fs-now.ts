@@ -9,17 +9,25 @@
  * network mount) hangs the run, where a check's time limit used to report it. Writes, and what
  * only --fix or the probe does, stay asynchronous.
  */
-import {accessSync, type Dirent, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, type Stats, statSync} from 'node:fs'
+import {accessSync, closeSync, constants, type Dirent, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, type Stats, statSync} from 'node:fs'
 import {readFile as readFileLater} from 'node:fs/promises'
 
 export function readFile(file: string): Promise<Buffer>
 export function readFile(file: string, encoding: 'utf8'): Promise<string>
 export async function readFile(file: string, encoding?: 'utf8'): Promise<Buffer | string> {
-  // only a regular file is read at once: opening a FIFO (or reading a device) can block for good,
-  // so anything else (and a missing file: the same error as before) goes through the thread pool,
-  // where the check's time limit still reports a hang
-  if (!statSync(file, {throwIfNoEntry: false})?.isFile()) return encoding ? readFileLater(file, encoding) : readFileLater(file)
-  return encoding ? readFileSync(file, encoding) : readFileSync(file)
+  // only a regular file is read at once: opening a FIFO can block for good, reading a device too.
+  // Anything else (and a missing file: the same error as before) goes through the thread pool,
+  // where the check's time limit still reports a hang. The stat keeps a FIFO from being opened
+  // here at all; the non-blocking open and its fstat catch a file that became one in between
+  const later = () => (encoding ? readFileLater(file, encoding) : readFileLater(file))
+  if (!statSync(file, {throwIfNoEntry: false})?.isFile()) return later()
+  const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0))
+  try {
+    if (!fstatSync(fd).isFile()) return later()
+    return encoding ? readFileSync(fd, encoding) : readFileSync(fd)
+  } finally {
+    closeSync(fd)
+  }
 }
 
 export function readdir(dir: string): Promise<string[]>
@@ -35,6 +43,10 @@ export async function realpath(p: string): Promise<string> {
 
 export async function lstat(p: string): Promise<Stats> {
   return lstatSync(p)
+}
+
+export async function stat(p: string): Promise<Stats> {
+  return statSync(p)
 }
 
 export async function readlink(p: string): Promise<string> {

@@ -11,7 +11,8 @@ import {wantColor} from '../report/human.js'
 import {packageRoot} from '../version.js'
 import {BaseCommand} from './base.js'
 
-const RUN_JS = path.join(packageRoot(), 'bin', 'run.js')
+/** bin/run.js of this package: the package.json is read when the demo runs, not when oclif loads the commands. */
+const runJs = () => path.join(packageRoot(), 'bin', 'run.js')
 
 /** type, mode, link target and content hash of every path under `dir`: "exactly as before" made checkable. */
 export async function fingerprint(dir: string): Promise<Map<string, string>> {
@@ -64,7 +65,7 @@ export default class Demo extends BaseCommand {
       say(c.bold(`\n━━ ${title}`))
       say(c.dim(explain))
       say(c.cyan(`$ codex-doctor ${args.join(' ')}`.trimEnd()))
-      const result = await run(process.execPath, [RUN_JS, ...args, ...(args[0] === 'undo' ? [] : ['--codex-bin', codexBin])], {env: m.env, cwd: m.home, timeoutMs: 120_000})
+      const result = await run(process.execPath, [runJs(), ...args, ...(args[0] === 'undo' ? [] : ['--codex-bin', codexBin])], {env: m.env, cwd: m.home, timeoutMs: 120_000})
       process.stdout.write(result.stdout)
       if (result.stderr.trim()) process.stdout.write(c.dim(result.stderr.replaceAll(m.home, '~')))
       return result

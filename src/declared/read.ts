@@ -3,7 +3,7 @@
  * stow packages) and what exists, once per look at the disk.
  */
 import {existsSync, readdirSync} from 'node:fs'
-import {readFile, realpath} from '../fs-now.js'
+import {readFile, realpath, stat} from '../fs-now.js'
 import path from 'node:path'
 
 import {CODEX_READS} from '../codex-facts.js'
@@ -36,6 +36,8 @@ const MAX_FILE_BYTES = 1024 * 1024
 
 async function readSmall(file: string): Promise<string | null> {
   try {
+    // the size first: a generated file of hundreds of MB is not read at all
+    if ((await stat(file)).size > MAX_FILE_BYTES) return null
     const buffer = await readFile(file)
     return buffer.length > MAX_FILE_BYTES ? null : buffer.toString('utf8')
   } catch {

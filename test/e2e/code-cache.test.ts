@@ -33,8 +33,8 @@ process.on('exit', () => process.stderr.write('\\nSTATS ' + JSON.stringify(codeC
 require(path.join(root, 'dist', 'bundle', 'cli.cjs')).main(args, root)
 `
 
-function run(args: string[], extraEnv: NodeJS.ProcessEnv = {}): {status: number | null; stdout: string; stats: Stats} {
-  const r = spawnSync(process.execPath, ['-e', COUNTING_RUN, pkg, ...args], {env: {...s.env, ...extraEnv}, cwd: s.home, encoding: 'utf8', timeout: 60_000})
+function run(args: string[], extraEnv: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []): {status: number | null; stdout: string; stats: Stats} {
+  const r = spawnSync(process.execPath, [...nodeFlags, '-e', COUNTING_RUN, pkg, ...args], {env: {...s.env, ...extraEnv}, cwd: s.home, encoding: 'utf8', timeout: 60_000})
   const line = r.stderr.split('\n').find((l) => l.startsWith('STATS '))
   if (!line) throw new Error(`no STATS line (exit ${r.status}):\n${r.stderr}`)
   return {status: r.status, stdout: r.stdout, stats: JSON.parse(line.slice(6)) as Stats}
@@ -72,6 +72,13 @@ describe('the code cache', () => {
     expect(plain.stats).toEqual({used: 0, rejected: 0, missing: 0})
     expect([cached.status, cached.stdout]).toEqual([plain.status, plain.stdout])
     expect(cached.stdout).toContain('✓ links')
+  })
+
+  it('steps aside under --enable-source-maps, whose maps V8 would not see in it', () => {
+    const mapped = run(['--no-probe'], {}, ['--enable-source-maps'])
+    const plain = run(['--no-probe'], {CODEX_DOCTOR_CODE_CACHE: 'off'})
+    expect(mapped.stats).toEqual({used: 0, rejected: 0, missing: 0})
+    expect([mapped.status, mapped.stdout]).toEqual([plain.status, plain.stdout])
   })
 
   it('is never written by a run: plain, --json, --fix --dry-run, --version, --help, checks', () => {

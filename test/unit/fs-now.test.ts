@@ -35,8 +35,10 @@ describe('fs-now', () => {
       expect(await outcome(now.realpath(p)), `realpath ${p}`).toEqual(await outcome(later.realpath(p)))
       expect(await outcome(now.readlink(p)), `readlink ${p}`).toEqual(await outcome(later.readlink(p)))
       expect(await outcome(now.access(p, constants.W_OK)), `access ${p}`).toEqual(await outcome(later.access(p, constants.W_OK)))
-      const [a, b] = [await outcome(now.lstat(p)), await outcome(later.lstat(p))]
-      expect('code' in a ? a : (a.value as {ino: number}).ino, `lstat ${p}`).toEqual('code' in b ? b : (b.value as {ino: number}).ino)
+      for (const call of ['lstat', 'stat'] as const) {
+        const [a, b] = [await outcome(now[call](p)), await outcome(later[call](p))]
+        expect('code' in a ? a : (a.value as {ino: number}).ino, `${call} ${p}`).toEqual('code' in b ? b : (b.value as {ino: number}).ino)
+      }
     }
     const kinds = (entries: {name: string; isDirectory(): boolean; isSymbolicLink(): boolean}[]) => entries.map((e) => [e.name, e.isDirectory(), e.isSymbolicLink()]).sort()
     expect(kinds(await now.readdir(root, {withFileTypes: true}))).toEqual(kinds(await later.readdir(root, {withFileTypes: true})))
