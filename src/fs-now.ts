@@ -10,17 +10,20 @@
  * only --fix or the probe does, stay asynchronous.
  */
 import {accessSync, closeSync, constants, type Dirent, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, type Stats, statSync} from 'node:fs'
-import {readFile as readFileLater} from 'node:fs/promises'
 
 export function readFile(file: string): Promise<Buffer>
 export function readFile(file: string, encoding: 'utf8'): Promise<string>
 export async function readFile(file: string, encoding?: 'utf8'): Promise<Buffer | string> {
   // only a regular file is read at once: opening a FIFO can block for good, reading a device too.
-  // Anything else (and a missing file: the same error as before) goes through the thread pool,
-  // where the check's time limit still reports a hang. The stat keeps a FIFO from being opened
-  // here at all; the non-blocking open and its fstat catch a file that became one in between
-  const later = () => (encoding ? readFileLater(file, encoding) : readFileLater(file))
-  if (!statSync(file, {throwIfNoEntry: false})?.isFile()) return later()
+  // Anything else that exists goes through the thread pool, where the check's time limit still
+  // reports a hang. The stat keeps a FIFO from being opened here at all; the non-blocking open and
+  // its fstat catch a file that became one in between. A missing file: the open's ENOENT
+  const later = async () => {
+    const {readFile: readFileLater} = await import('node:fs/promises')
+    return encoding ? readFileLater(file, encoding) : readFileLater(file)
+  }
+  const st = statSync(file, {throwIfNoEntry: false})
+  if (st && !st.isFile()) return later()
   const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0))
   try {
     if (!fstatSync(fd).isFile()) return later()

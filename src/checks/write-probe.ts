@@ -1,10 +1,10 @@
 import {mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync} from 'node:fs'
-import {lstat, readFile, rm} from 'node:fs/promises'
 import path from 'node:path'
 
 import {LAST_CLOBBERING_VERSION} from '../codex-facts.js'
 import {binaryIdentity, lookup, readCache, rememberOnDisk} from '../context/binary-cache.js'
 import {firstLine, runCodex, upgradeCommand} from '../context/codex.js'
+import {lstat, readFile} from '../fs-now.js'
 import type {Context} from '../context/types.js'
 import type {RunResult} from '../process.js'
 import type {Check, Outcome} from './types.js'
@@ -119,7 +119,8 @@ export async function probe(bin: string, env: NodeJS.ProcessEnv, temp: string, s
     // nothing to take back: the whole folder goes
     return observed
   } finally {
-    await rm(root, {recursive: true, force: true})
+    // fs/promises is loaded only where something is written or removed: a cached run loads none of it
+    await (await import('node:fs/promises')).rm(root, {recursive: true, force: true})
   }
 }
 

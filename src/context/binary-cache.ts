@@ -5,7 +5,6 @@
  * launcher, of the platform binary it starts): a changed binary is a miss, never a stale answer.
  */
 import {readFileSync, realpathSync, statSync} from 'node:fs'
-import {mkdir, rename, rm, writeFile} from 'node:fs/promises'
 import Module, {createRequire} from 'node:module'
 import path from 'node:path'
 
@@ -164,6 +163,8 @@ export async function readCache(cacheDir: string): Promise<BinaryCache> {
 export async function writeCache(cacheDir: string, cache: BinaryCache): Promise<string | null> {
   const file = path.join(cacheDir, CACHE_FILE)
   const temp = `${file}.${process.pid}.tmp`
+  // fs/promises only for a write: a cached run loads none of it
+  const {mkdir, rename, rm, writeFile} = await import('node:fs/promises')
   try {
     await mkdir(cacheDir, {recursive: true})
     await writeFile(temp, JSON.stringify(cache, null, 2) + '\n')

@@ -7,7 +7,6 @@
  * thread, which is busy with the other checks. Ten such trips held the probe's start back by 40 ms.
  */
 import {accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, realpathSync, statSync} from 'node:fs'
-import {rm} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import * as semver from '../semver.js'
@@ -218,7 +217,7 @@ export async function withThrowawayCodexHome<T>(temp: string, env: NodeJS.Proces
   try {
     return await fn({...env, CODEX_HOME: dir, TMPDIR: temp})
   } finally {
-    await rm(dir, {recursive: true, force: true})
+    await (await import('node:fs/promises')).rm(dir, {recursive: true, force: true})
   }
 }
 

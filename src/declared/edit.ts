@@ -4,11 +4,11 @@
  * always; nix-instantiate --parse / ansible-playbook --syntax-check where installed).
  */
 import {existsSync} from 'node:fs'
-import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {Action} from '../actions/types.js'
 import {DEFAULT_CODEX_DIR} from '../context/config.js'
+import {readFile} from '../fs-now.js'
 import type {Context} from '../context/types.js'
 import {unifiedDiff} from '../report/diff.js'
 import {repoPath} from '../repo/facts.js'
