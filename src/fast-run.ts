@@ -3,10 +3,10 @@
  * loads is this module's bundle file (dist/bundle/doctor.cjs, scripts/build.js). It ends in an exit
  * code, never a throw: an error is reported here, where its class is the one the checks threw.
  */
-import {locateEarly} from './context/locate.js'
-import {reportFailure} from './commands/failure.js'
 import type {DoctorFlags} from './commands/doctor-flags.js'
+import {reportFailure} from './commands/failure.js'
 import {runDoctor} from './commands/run-doctor.js'
+import {locateEarly} from './context/locate.js'
 
 export async function runParsed(parsed: {ids: string[]; flags: DoctorFlags}): Promise<number> {
   try {

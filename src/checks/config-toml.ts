@@ -1,9 +1,9 @@
-import {readFile} from '../fs-now.js'
 import path from 'node:path'
 import {parse, TomlError} from 'smol-toml'
 
 import {type Chain, readChain} from '../context/chain.js'
 import {hopLines} from '../codex/home.js'
+import {readFile} from '../fs-now.js'
 import type {Check, Outcome} from './types.js'
 import {shellQuote} from '../words.js'
 import {CHECK_TITLES} from './titles.js'

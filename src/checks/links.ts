@@ -1,4 +1,3 @@
-import {lstat, readdir, readFile, readlink} from '../fs-now.js'
 import path from 'node:path'
 
 import type {Action} from '../actions/types.js'
@@ -9,6 +8,7 @@ import {homeManagerFiles, homeManagerLinkFor} from '../declared/home-manager.js'
 import {realEnd} from '../declared/observed.js'
 import type {DeclaredEntry, DeclaredSet} from '../declared/set.js'
 import type {Declaration} from '../declared/types.js'
+import {lstat, readdir, readFile, readlink} from '../fs-now.js'
 import {git} from '../process.js'
 import {type Home, hopLines, inspectHome, realpathOrNull} from '../codex/home.js'
 import {declaredAt, noDotfiles} from './shared.js'

@@ -1,4 +1,3 @@
-import {readFile, realpath} from '../fs-now.js'
 import path from 'node:path'
 
 import type {Action} from '../actions/types.js'
@@ -10,6 +9,7 @@ import {homeManagerFiles} from '../declared/home-manager.js'
 import type {DeclaredEntry, DeclaredSet} from '../declared/set.js'
 import {loadsPrompts, type PromptsFolder, type PromptsMissing, readPromptsFolder} from '../codex/prompts.js'
 import {readSkillsFolder} from '../codex/skills.js'
+import {readFile, realpath} from '../fs-now.js'
 import {readSkillFrontMatter, skillFromPrompt} from '../parse/front-matter.js'
 
 import type {Check, Outcome} from './types.js'

@@ -3,7 +3,6 @@
  * (the whole folder, the old way, or entry by entry), the verdict on it, and the rewrite of a
  * whole-folder declaration into one declaration per entry (seed steps 2 and 3).
  */
-import {readdir, readFile} from '../fs-now.js'
 import path from 'node:path'
 
 import type {Action} from '../actions/types.js'
@@ -13,6 +12,7 @@ import type {Context} from '../context/types.js'
 import {editAction, type NewLink, type PlannedEdit, toolRefuses} from '../declared/edit.js'
 import type {DeclaredSet} from '../declared/set.js'
 import type {Declaration, ReadProblem} from '../declared/types.js'
+import {readdir, readFile} from '../fs-now.js'
 import {repoPath} from '../repo/facts.js'
 import {declaredAt, noDotfiles} from './shared.js'
 import type {Check, Outcome} from './types.js'

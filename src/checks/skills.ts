@@ -1,5 +1,5 @@
-import {realpath} from '../fs-now.js'
 import path from 'node:path'
+import {realpath} from '../fs-now.js'
 import * as semver from '../semver.js'
 
 import {statOrUndefined} from '../context/chain.js'

@@ -1,9 +1,9 @@
 import {constants} from 'node:fs'
-import {access, realpath} from '../fs-now.js'
 import path from 'node:path'
 
 import {type Chain, readChain} from '../context/chain.js'
 import {type DeclaredSet, liveConfigOf} from '../declared/set.js'
+import {access, realpath} from '../fs-now.js'
 import {declaredAt} from './shared.js'
 import type {Check, Outcome} from './types.js'
 import {shellQuote} from '../words.js'

@@ -2,10 +2,9 @@
  * What CODEX_HOME is (a real folder, the old directory link, …), shared by the codex-home,
  * links and stray-state checks, and how a link chain is shown in their details.
  */
-import {realpath} from '../fs-now.js'
-
 import {type Chain, type ChainEnd, isInside, readChain} from '../context/chain.js'
 import type {Context} from '../context/types.js'
+import {realpath} from '../fs-now.js'
 
 export type HomeKind =
   | 'folder' // a real folder outside the repository: the layout we want

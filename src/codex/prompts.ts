@@ -1,6 +1,6 @@
 /** The custom prompts Codex loads from a folder, read the way custom_prompts.rs does, and the entries it ignores, with why. */
-import {readdir, readFile, realpath} from '../fs-now.js'
 import path from 'node:path'
+import {readdir, readFile, realpath} from '../fs-now.js'
 import * as semver from '../semver.js'
 
 import {PROMPTS_REMOVED_IN} from '../codex-facts.js'

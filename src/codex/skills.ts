@@ -1,8 +1,8 @@
 /** The skills Codex loads from a folder, read the way its loader does (loader.rs), and the ones it would skip, with why. */
-import {readdir, readFile, realpath} from '../fs-now.js'
 import path from 'node:path'
 
 import {statOrUndefined} from '../context/chain.js'
+import {readdir, readFile, realpath} from '../fs-now.js'
 import {readSkillFrontMatter} from '../parse/front-matter.js'
 
 /** How deep Codex's loader looks below the skills folder (loader.rs MAX_SCAN_DEPTH). */

@@ -1,5 +1,5 @@
-import {readFile} from '../fs-now.js'
 import path from 'node:path'
+import {readFile} from '../fs-now.js'
 import * as semver from '../semver.js'
 import {parse, TomlError} from 'smol-toml'
 

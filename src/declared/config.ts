@@ -1,8 +1,8 @@
 /** `links` in codex-doctor.toml: the old list of entry names or the table, `*` expanded over the repository's folder. */
-import {readdir} from '../fs-now.js'
 import path from 'node:path'
 
 import type {LinkSpec} from '../context/config.js'
+import {readdir} from '../fs-now.js'
 import type {Declaration} from './types.js'
 
 async function names(dir: string): Promise<string[]> {

@@ -4,9 +4,10 @@
  * codex-doctor repairs for a Nix declaration points where home-manager's own would: into the
  * current generation's home-files.
  */
-import {lstat, realpath} from '../fs-now.js'
 import os from 'node:os'
 import path from 'node:path'
+
+import {lstat, realpath} from '../fs-now.js'
 
 /** The profiles and roots that lead to the current generation, newest layout first. */
 export function generationCandidates(home: string, env: NodeJS.ProcessEnv): string[] {

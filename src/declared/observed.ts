@@ -2,10 +2,10 @@
  * What exists: links in CODEX_HOME (and one level down, skills/<name>) whose chain ends in the
  * repository. CODEX_HOME itself linked into the repository is the old layout's whole-folder link.
  */
-import {lstat, readdir, realpath} from '../fs-now.js'
 import path from 'node:path'
 
 import {type Chain, isInside, readChain} from '../context/chain.js'
+import {lstat, readdir, realpath} from '../fs-now.js'
 import type {Declaration} from './types.js'
 
 /** Where a chain ends, with the links among its folders resolved; a dangling end resolves its folder only. */

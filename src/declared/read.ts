@@ -3,13 +3,13 @@
  * stow packages) and what exists, once per look at the disk.
  */
 import {existsSync, readdirSync} from 'node:fs'
-import {readFile, realpath, stat} from '../fs-now.js'
 import path from 'node:path'
 
 import {CODEX_READS} from '../codex-facts.js'
 import {SKILLS_SCAN_DEPTH} from '../codex/skills.js'
 import {statOrUndefined} from '../context/chain.js'
 import {DEFAULT_CODEX_DIR, type DoctorConfig} from '../context/config.js'
+import {readFile, realpath, stat} from '../fs-now.js'
 import {filesWith, type RepoFacts} from '../repo/facts.js'
 import type {AnsibleEnvironment} from './ansible.js'
 import {readConfigLinks} from './config.js'

@@ -3,10 +3,10 @@
  * declares every entry under it. Stow links each entry (folding a folder into one link when it
  * can, or file by file with --no-folding), so a real folder of linked files counts as linked.
  */
-import {readdir} from '../fs-now.js'
 import path from 'node:path'
 
 import {matchesState, RUNTIME_STATE} from '../codex-facts.js'
+import {readdir} from '../fs-now.js'
 import type {RepoFacts} from '../repo/facts.js'
 import type {Declaration} from './types.js'
 

@@ -2,9 +2,9 @@
  * What git says about the dotfiles repository, asked once per run (one `git ls-files`) and
  * shared by every check and reader. Without git (a plain folder), a bounded walk stands in.
  */
-import {readdir} from '../fs-now.js'
 import path from 'node:path'
 
+import {readdir} from '../fs-now.js'
 import {git} from '../process.js'
 
 export interface RepoFacts {

@@ -4,13 +4,13 @@
  * nothing broader: the old `config/codex/*` with `!` exceptions was only needed while all of
  * Codex's state lived in the repository (plan step 6).
  */
-import {readFile} from '../fs-now.js'
 import path from 'node:path'
 
 import type {Action} from '../actions/types.js'
 import {isInside, statOrUndefined} from '../context/chain.js'
 import type {Context} from '../context/types.js'
 import {liveConfigOf} from '../declared/set.js'
+import {readFile} from '../fs-now.js'
 import {git} from '../process.js'
 import {checkIgnore, nulList, repoPath, type RepoFacts} from './facts.js'
 import {ignoringRule, type IgnoreRule} from './ignore-rules.js'

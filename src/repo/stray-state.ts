@@ -4,7 +4,6 @@
  * stray-state fix). Links are listed, never followed; a secret's content is never read.
  */
 import {readdirSync} from 'node:fs'
-import {lstat, readdir, readlink, realpath} from '../fs-now.js'
 import path from 'node:path'
 
 import type {Action} from '../actions/types.js'
@@ -13,6 +12,7 @@ import type {Home} from '../codex/home.js'
 import {statOrUndefined} from '../context/chain.js'
 import type {Context} from '../context/types.js'
 import type {DeclaredSet, SourceFolder} from '../declared/set.js'
+import {lstat, readdir, readlink, realpath} from '../fs-now.js'
 import {repoPath} from './facts.js'
 import {byCodePoint, shellQuote} from '../words.js'
 
