@@ -251,6 +251,9 @@ export function procTable(options: ProcTableOptions = {}): ProcessTable {
     if (after === 'gone') return {state: 'gone'}
     if ('error' in after) problems.push(`cannot read its start time again: ${after.error}`)
     else if (entry.start !== null && after.start !== entry.start) return {state: 'gone'}
+    // it exited while we looked and awaits its parent: a zombie's environment reads empty, and it
+    // runs nothing and holds no files (a parallel test's Codex did this to a --fix in CI)
+    else if (after.state === 'Z' || after.state === 'X') return {state: 'gone'}
     // a file missing from a process that is still there is unreadable, not a sign that it left
     const kept = <T>(value: T | null | 'gone', what: string): T | null => {
       if (value !== 'gone') return value

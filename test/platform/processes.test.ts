@@ -130,6 +130,22 @@ describe('reading /proc', () => {
     expect(scan.live[1]!.command).toBe(`${NATIVE} app-server`)
   })
 
+  it('a Codex that exits while it is looked at is gone, not uninspectable: a zombie reads as an empty environment', async () => {
+    const root = tempRoot()
+    const proc = path.join(root, 'proc')
+    fakeProcess(proc, 20, {name: 'codex', argv: ['codex'], exe: NATIVE, env: {HOME: root}, cwd: root})
+    const table = procTable({root: proc, uid: null})
+    const {entries} = await table.list()
+    expect(entries.map((e) => e.pid)).toEqual([20])
+    // between the listing and the look: it exits, and its parent has not reaped it yet
+    writeStat(proc, 20, {name: 'codex', state: 'Z'})
+    writeFileSync(path.join(proc, '20', 'environ'), '')
+    rmSync(path.join(proc, '20', 'fd'), {recursive: true})
+    rmSync(path.join(proc, '20', 'cwd'))
+    rmSync(path.join(proc, '20', 'exe'))
+    expect((await table.look(entries)).get(20)).toEqual({state: 'gone'})
+  })
+
   it('a Codex whose environ is missing or unreadable is uninspectable, unless what it holds already convicts it', async () => {
     const root = tempRoot()
     const m = machine(root)
