@@ -75,7 +75,8 @@ const filesApart = (self) => ({
 /**
  * A Node module that a bundled module imports whole (`import path from 'node:path'`) is copied
  * into an ES module namespace for that importer, 44 times for node:path in doctor.cjs: here each
- * is a module of the bundle, imported once, that the others import from.
+ * is a module of the bundle, imported once, that the others import from. Only for doctor.cjs: in
+ * the small files each builtin has one importer, and copying all its names costs more (0.5 ms).
  */
 const builtinsOnce = {
   name: 'builtins-once',
@@ -146,7 +147,7 @@ async function bundle(rootHelp) {
       format: 'cjs',
       // another file's import() is a require(): in vm.Script (the code cache) import() has no loader
       supported: {'dynamic-import': false},
-      plugins: [filesApart(name), builtinsOnce],
+      plugins: name === 'doctor' ? [filesApart(name), builtinsOnce] : [filesApart(name)],
       // half the bytes to read (doctor.cjs: 446 -> 261 kB) and shorter names in V8's cache: 1 ms of a
       // run. The map beside it points into src/ (in a checkout): node --enable-source-maps bin/run.js.
       // CODEX_DOCTOR_BUILD_READABLE=1 npm run build: not minified, for a profile (node --cpu-prof) with names
