@@ -118,7 +118,6 @@ function assertAscii(file, code) {
   process.exit(1)
 }
 
-
 /** A leaf's own modules beyond LEAVES_MAY_IMPORT, and a leaf a single file took in whole: the build stops. */
 async function checkLeaves(singleInputs) {
   const problems = []

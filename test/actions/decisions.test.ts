@@ -15,6 +15,7 @@ import {parseIndex, stillMoved} from '../../src/actions/steps.js'
 import {backupSummary, blockedBy, reportOf} from '../../src/actions/system.js'
 import {chainOf, pickTarget, stepsToReverse} from '../../src/actions/undo.js'
 import {UsageError} from '../../src/errors.js'
+import {seededRandom} from '../seeded.js'
 
 describe('run ids', () => {
   const at = new Date('2026-11-23T20:15:00.123Z')
@@ -228,8 +229,7 @@ describe('batches of moves', () => {
   })
 
   it('utimes seconds land exactly on the microsecond (libuv keeps whole microseconds, cutting the rest)', () => {
-    let seed = 42
-    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648)
+    const next = seededRandom(42)
     for (let i = 0; i < 2000; i++) {
       const ns = 1_700_000_000_000_000_000n + BigInt(next()) * 1_000_000_000n + BigInt(next() % 1_000_000_000)
       const t = utimesSeconds(ns)

@@ -18,6 +18,7 @@ import {clobberConfig, gitIn, snapshot, type Sandbox, sandboxesPerTest} from '..
 import {parseJournal, type RunRecord, summarize} from '../../src/actions/journal.js'
 import {parseHolder, pidAlive} from '../../src/actions/lock.js'
 import {isUnfinished} from '../../src/actions/runs.js'
+import {seededRandom} from '../seeded.js'
 import {contentMultiset, expectBuiltFromSources, snapshotMicros, stateDirOf, world} from './helpers.js'
 
 const CHILD = path.join(REPO_ROOT, 'test', 'actions', 'kill-child.mjs')
@@ -114,8 +115,8 @@ function killPoints(total: number, spread: number, random: number, tail: number)
   for (let p = total - tail + 1; p <= total; p++) points.add(p)
   for (let i = 1; i < spread; i++) points.add(Math.round((i * total) / spread))
   // "random" but the same on every run, so a failure can be replayed
-  let seed = total * 7919
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
+  const rand = seededRandom(total * 7919)
+  const next = () => rand() / 2147483648
   for (let i = 0; i < random; i++) points.add(1 + Math.floor(next() * total))
   return [...points].filter((p) => p >= 1 && p <= total).sort((a, b) => a - b)
 }

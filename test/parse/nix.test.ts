@@ -7,6 +7,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 import {nixInstantiateParses} from '../../src/declared/nix.js'
 import {ancestorsOf, DEFAULT_RULES, lineColumn, parseNix, type NixExpr} from '../../src/parse/nix.js'
 import {configValue, knownText, NixEvaluator, Thunk, type Value} from '../../src/parse/nix-eval.js'
+import {seededRandom} from '../seeded.js'
 
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0
 /** In CI a missing nix-instantiate fails these tests instead of skipping them. */
@@ -211,8 +212,8 @@ describe('parsing Nix', () => {
 
   it("tries at a character only the rules that can match there: each rule's first characters hold every match's", () => {
     // the fixtures, and random text over every ASCII character and a few beyond (seeded: the same each run)
-    let seed = 7
-    const random = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31), seed % n)
+    const next = seededRandom(7)
+    const random = (n: number) => next() % n
     const alphabet = [...Array.from({length: 128}, (_, i) => String.fromCharCode(i)), 'é', '→', '😀']
     const texts = fixtures.map((name) => readFileSync(path.join(FIXTURES, name), 'utf8'))
     for (let t = 0; t < 400; t++) texts.push(Array.from({length: 24}, () => alphabet[random(alphabet.length)]).join(''))
